@@ -1,0 +1,29 @@
+# Two commands on a fresh machine: `make run` and `make test`. Both create .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+QUESTION ?= Where did Turkey and Israel hold their talks?
+
+.PHONY: setup run test test-all bench lint clean
+
+setup: $(VENV)/.installed
+
+# torch's CPU build goes in first: a bare `torch` requirement would pull a multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet torch==2.13.0
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+run: setup
+	$(VENV)/bin/newsbot ingest corpus/samples
+	$(VENV)/bin/newsbot ask "$(QUESTION)"
+
+test: setup
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+clean:
+	rm -rf $(VENV) data

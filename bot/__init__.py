@@ -1,0 +1,1 @@
+"""Telegram bot, CLI and settings: the application layer over index/ and corpus/."""

@@ -1,0 +1,167 @@
+"""The one command line: `newsbot ingest | ask | stats | remove | ...`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.settings import Settings
+from corpus.loaders import load_path
+from index import Answer, NewsIndex, NewsIndexError
+from index.search import Filters
+
+log = logging.getLogger("newsbot")
+
+
+def open_index(settings: Settings, *, create: bool = False) -> NewsIndex:
+    return NewsIndex(settings.data_dir, settings.embedding_model, create=create)
+
+
+def parse_date(value: str) -> datetime:
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"not a date (use YYYY-MM-DD): {value!r}") from exc
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def format_date(value: datetime | None) -> str:
+    return value.strftime("%-d %b %Y") if value else "undated"
+
+
+def render_plain(answer: Answer) -> str:
+    """The answer as a person reads it in a terminal."""
+    if not answer.found:
+        return f"No relevant reporting found for: {answer.question}"
+    lines = [f"Q: {answer.question}", ""]
+    for number, citation in enumerate(answer.citations, start=1):
+        outlet = citation.source or "unknown outlet"
+        lines.append(f"[{number}] {citation.title}")
+        lines.append(f"    {outlet}, {format_date(citation.published_at)}")
+        for quote in citation.quotes:
+            lines.append(f"    “{quote}”")
+        if citation.url:
+            lines.append(f"    {citation.url}")
+        lines.append("")
+    return "\n".join(lines).rstrip()
+
+
+# -- commands -------------------------------------------------------------------------------
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    loaded = [load_path(path) for path in args.paths]
+    articles = [a for result in loaded for a in result.articles]
+    errors = [e for result in loaded for e in result.errors]
+    for error in errors:
+        print(f"skipped {error}", file=sys.stderr)
+    index = open_index(settings, create=True)
+    bar = tqdm(total=0, unit="chunk", desc="embedding", disable=not sys.stderr.isatty())
+
+    def grow(count: int) -> None:
+        bar.total += count
+        bar.refresh()
+
+    def advance(done: int) -> None:
+        bar.update(done - bar.n)
+
+    try:
+        report = index.ingest(articles, progress=advance, on_chunked=grow)
+    finally:
+        bar.close()
+    report.failed = len(errors)
+    print(f"ingested into {settings.data_dir}: {report.summary()}")
+    return 1 if errors and not articles else 0
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    filters = Filters(since=args.since, until=args.until, sources=tuple(args.source or ()))
+    answer = index.answer(args.question, top=args.top, filters=filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_plain(answer))
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
+    stats = open_index(settings).stats()
+    if args.json:
+        data = stats.to_dict() | {"sources": [[s, n] for s, n, _ in stats.sources]}
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"data directory: {settings.data_dir}")
+    print(f"articles: {stats.articles}   chunks: {stats.chunks}   outlets: {len(stats.sources)}")
+    print(f"published: {format_date(stats.first)} .. {format_date(stats.last)}")
+    print(f"model: {stats.model} ({stats.dim} dimensions)")
+    print(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
+    for source, count, latest in stats.sources[:20]:
+        print(f"  {count:5d}  {source}  (latest {format_date(latest)})")
+    return 0
+
+
+def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
+    index = open_index(settings)
+    if index.remove(args.id):
+        print(f"removed {args.id}")
+        return 0
+    print(f"no article with id {args.id}", file=sys.stderr)
+    return 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("ingest", help="add articles from files or folders (.txt, .json, .jsonl)")
+    p.add_argument("paths", nargs="+", type=Path)
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("ask", help="answer a question with cited excerpts")
+    p.add_argument("question")
+    p.add_argument("--top", type=int, default=3, help="articles to cite (default 3)")
+    p.add_argument("--since", type=parse_date, help="only articles published on/after DATE")
+    p.add_argument("--until", type=parse_date, help="only articles published before DATE")
+    p.add_argument("--source", action="append", help="only this outlet (repeatable)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("stats", help="what the index holds")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("remove", help="delete one article by id")
+    p.add_argument("id")
+    p.set_defaults(func=cmd_remove)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "sentence_transformers", "transformers", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings()
+    try:
+        return int(args.func(args, settings) or 0)
+    except NewsIndexError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the index keeps everything committed before this", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,127 @@
+"""Passages -> a format-neutral answer: citations grouped by article, or "no relevant reporting".
+
+The CLI renders it as plain text or JSON, the bot as HTML; neither decides what is quoted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from index.chunking import split_sentences
+from index.search import Passage
+from index.text import stem, words
+
+
+@dataclass(frozen=True)
+class Citation:
+    """One article cited in an answer, with the sentence(s) that answer the question."""
+
+    article_id: str
+    title: str
+    source: str | None
+    published_at: datetime | None
+    url: str | None
+    quotes: tuple[str, ...]
+    score: float
+    passage: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "article_id": self.article_id,
+            "title": self.title,
+            "source": self.source,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+            "url": self.url,
+            "quotes": list(self.quotes),
+            "score": round(self.score, 4),
+        }
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The question and its citations, best first; `abstained` means no relevant reporting."""
+
+    question: str
+    citations: tuple[Citation, ...] = ()
+    abstained: bool = False
+    candidates: tuple[Citation, ...] = field(default=(), repr=False)
+
+    @property
+    def found(self) -> bool:
+        return bool(self.citations) and not self.abstained
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+        }
+
+
+def best_sentences(passage: str, weights: dict[str, float], limit: int = 2) -> tuple[str, ...]:
+    """The sentence(s) of a passage that share the most (IDF-weighted) words with the question.
+
+    Two adjacent sentences are quoted together when the second adds question words the first
+    lacks; quotes keep the article's order.
+    """
+    sentences = split_sentences(passage)
+    if not sentences:
+        return ()
+    stems = {stem(t): w for t, w in weights.items()}
+
+    def covered(sentence: str) -> set[str]:
+        return {s for s in (stem(w) for w in words(sentence)) if s in stems}
+
+    cover = [covered(s) for s in sentences]
+    scores = [sum(stems[s] for s in c) for c in cover]
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    chosen = [best]
+    if limit > 1:
+        gains = {
+            j: sum(stems[s] for s in cover[j] - cover[best])
+            for j in (best - 1, best + 1)
+            if 0 <= j < len(sentences)
+        }
+        if gains:
+            j = max(gains, key=lambda k: gains[k])
+            if gains[j] > 0:
+                chosen.append(j)
+    return tuple(sentences[i] for i in sorted(chosen))
+
+
+def build_answer(
+    question: str,
+    passages: list[Passage],
+    weights: dict[str, float],
+    *,
+    max_articles: int = 5,
+    threshold: float = 0.0,
+) -> Answer:
+    """Group passages by article (best passage first) and quote each article's best sentences."""
+    by_article: dict[str, list[Passage]] = {}
+    for passage in passages:
+        by_article.setdefault(passage.article.id, []).append(passage)
+    citations: list[Citation] = []
+    for group in by_article.values():
+        top = group[0]
+        quotes = best_sentences(top.text, weights)
+        article = top.article
+        citations.append(
+            Citation(
+                article_id=article.id,
+                title=article.title,
+                source=article.source,
+                published_at=article.published_at,
+                url=article.url,
+                quotes=quotes,
+                score=top.score,
+                passage=top.text,
+            )
+        )
+    citations.sort(key=lambda c: c.score, reverse=True)
+    if not citations or citations[0].score < threshold:
+        return Answer(question, (), abstained=True, candidates=tuple(citations))
+    kept = tuple(c for c in citations if c.score >= threshold)[:max_articles]
+    return Answer(question, kept, abstained=False, candidates=tuple(citations))

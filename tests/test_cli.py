@@ -1,0 +1,46 @@
+"""The `newsbot` command as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from corpus.loaders import sample_path
+
+
+def test_ingest_ask_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    bad = tmp_path / "bad.json"
+    bad.write_text("[{", encoding="utf-8")
+    assert main(["ingest", str(sample_path()), str(bad)]) == 0
+    out, err = capsys.readouterr()
+    assert "1 new" in out and "bad.json" in err
+
+    assert main(["ask", "Where did Turkey and Israel hold their talks?"]) == 0
+    out, _ = capsys.readouterr()
+    assert "Turkey and Israel negotiate to avert military clash in Syria" in out
+    assert "Azerbaijan" in out
+
+    assert main(["ask", "Where did Turkey and Israel hold their talks?", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["citations"][0]["published_at"].startswith("2025-04-10")
+
+    assert main(["stats", "--json"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["articles"] == 1 and stats["model"] == "all-MiniLM-L6-v2"
+
+    assert main(["ingest", str(sample_path())]) == 0
+    assert "0 new, 0 updated, 1 unchanged" in capsys.readouterr().out
+
+
+def test_ask_without_index_says_what_to_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "nothing"))
+    assert main(["ask", "anything"]) == 2
+    assert "newsbot ingest" in capsys.readouterr().err
