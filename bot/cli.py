@@ -116,6 +116,31 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from index import evaluate
+
+    data = args.data
+    if not (data / "corpus.json").exists() or not (data / "MultiHopRAG.json").exists():
+        print(f"newsbot: no corpus.json and MultiHopRAG.json in {data}", file=sys.stderr)
+        return 2
+    index_dir = args.index_dir or settings.data_dir.parent / (settings.data_dir.name + "-eval")
+    index = NewsIndex(index_dir, settings.embedding_model, create=True)
+    print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
+    evaluate.build_index(index, data)
+    questions = evaluate.load_questions(data)
+    positions = range(len(questions))[: args.limit] if args.limit else None
+    total = len(positions) if positions is not None else len(questions)
+    with tqdm(total=total, desc="questions", disable=not sys.stderr.isatty()) as bar:
+        result = evaluate.run_eval(index, questions, positions, lambda n: bar.update(1))
+    print(result.format_table())
+    if args.out:
+        args.out.write_text(json.dumps(result.paper_format(), ensure_ascii=False, indent=1))
+        print(f"per-question results written to {args.out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
@@ -141,6 +166,14 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("remove", help="delete one article by id")
     p.add_argument("id")
     p.set_defaults(func=cmd_remove)
+
+    p = sub.add_parser("eval", help="retrieval benchmark (MultiHop-RAG protocol)")
+    p.add_argument("benchmark", choices=["multihop"])
+    p.add_argument("--data", type=Path, default=Path("../shared/newsdata"))
+    p.add_argument("--out", type=Path, help="write per-question results (paper's format)")
+    p.add_argument("--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)")
+    p.add_argument("--limit", type=int, help="only the first N questions")
+    p.set_defaults(func=cmd_eval)
     return parser
 
 

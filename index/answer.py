@@ -5,7 +5,7 @@ The CLI renders it as plain text or JSON, the bot as HTML; neither decides what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,7 +46,6 @@ class Answer:
     question: str
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
-    candidates: tuple[Citation, ...] = field(default=(), repr=False)
 
     @property
     def found(self) -> bool:
@@ -97,7 +96,6 @@ def build_answer(
     weights: dict[str, float],
     *,
     max_articles: int = 5,
-    threshold: float = 0.0,
 ) -> Answer:
     """Group passages by article (best passage first) and quote each article's best sentences."""
     by_article: dict[str, list[Passage]] = {}
@@ -121,7 +119,4 @@ def build_answer(
             )
         )
     citations.sort(key=lambda c: c.score, reverse=True)
-    if not citations or citations[0].score < threshold:
-        return Answer(question, (), abstained=True, candidates=tuple(citations))
-    kept = tuple(c for c in citations if c.score >= threshold)[:max_articles]
-    return Answer(question, kept, abstained=False, candidates=tuple(citations))
+    return Answer(question, tuple(citations[:max_articles]), abstained=not citations)

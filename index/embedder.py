@@ -76,6 +76,6 @@ class Embedder:
             return []
         with self._lock:
             encoded = self.tokenizer(
-                list(texts), add_special_tokens=False, return_attention_mask=False
+                list(texts), add_special_tokens=False, return_attention_mask=False, verbose=False
             )
         return [len(ids) for ids in encoded["input_ids"]]

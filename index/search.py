@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
+from index.query import QueryAnalyser, QueryIntent
 from index.store import ArticleRow, Store, iso
 from index.text import query_terms
 from index.vectors import Vectors
@@ -47,9 +49,16 @@ class RetrievalConfig:
     """Fusion weights and candidate depth; tuned on the dev half of MultiHop-RAG."""
 
     candidates: int = 100
+    source_candidates: int = 30
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
     title_weight: float = 0.5
+    source_bonus: float = 0.0
+    date_bonus: float = 0.0
+    per_article: int = 10
+    strip_outlets: bool = False
+    min_dense: float = 0.2
+    abstain_unknown_outlet: bool = False
 
 
 @dataclass
@@ -62,67 +71,128 @@ class Passage:
     score: float
     dense: float = 0.0
     lexical: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 class Searcher:
-    """Ranks chunks for a question. Holds no state of its own beyond what it is given."""
+    """Ranks chunks for a question. Holds no state beyond caches keyed by index generation."""
 
     def __init__(
         self,
         store: Store,
         encode: Callable[[list[str]], np.ndarray],
         vectors: Callable[[], Vectors],
+        generation: Callable[[], int],
         config: RetrievalConfig | None = None,
     ) -> None:
         self.store = store
         self.encode = encode
         self.vectors = vectors
+        self.generation = generation
         self.config = config or RetrievalConfig()
+        self._cache_generation: int | None = None
         self._df_cache: dict[str, int] = {}
-        self._df_generation: int | None = None
+        self._source_chunks: dict[str, list[int]] = {}
+        self._analyser: QueryAnalyser | None = None
+
+    def _caches(self) -> None:
+        generation = self.generation()
+        if generation != self._cache_generation:
+            self._df_cache.clear()
+            self._source_chunks.clear()
+            self._analyser = None
+            self._cache_generation = generation
+
+    def analyser(self) -> QueryAnalyser:
+        self._caches()
+        if self._analyser is None:
+            self._analyser = QueryAnalyser([s for s, _, _ in self.store.sources()])
+        return self._analyser
+
+    def source_chunks(self, source: str) -> list[int]:
+        self._caches()
+        if source not in self._source_chunks:
+            self._source_chunks[source] = self.store.chunk_ids_where("a.source = ?", [source])
+        return self._source_chunks[source]
 
     def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
         filters = filters or Filters()
         cfg = self.config
         vectors = self.vectors()
+        intent = self.analyser().analyse(question)
         allowed: list[int] | None = None
         if filters:
             where, params = filters.sql()
             allowed = self.store.chunk_ids_where(where, params)
             if not allowed:
                 return []
+        text = strip_outlets(question, intent) if cfg.strip_outlets else question
         query_vector = self.encode([question])[0]
         dense = dict(vectors.search(query_vector, cfg.candidates, allowed))
-        lexical = self._bm25(question, cfg.candidates, filters)
+        lexical = self._bm25(text, cfg.candidates, filters)
+        named = set(intent.sources)
+        if named and cfg.source_candidates:
+            allowed_set = set(allowed) if allowed is not None else None
+            for source in intent.sources:
+                ids = self.source_chunks(source)
+                if allowed_set is not None:
+                    ids = [i for i in ids if i in allowed_set]
+                dense.update(vectors.search(query_vector, cfg.source_candidates, ids))
+                lexical.update(self._bm25(text, cfg.source_candidates, filters, source))
         candidate_ids = list(dict.fromkeys([*dense, *lexical]))
         if not candidate_ids:
             return []
         missing = [i for i in candidate_ids if i not in dense]
         if missing:
             dense.update(self._exact_cosines(vectors, query_vector, missing))
+        meta = self.store.chunk_meta(candidate_ids)
+        days = set(intent.dates)
         top_lexical = max(lexical.values(), default=0.0) or 1.0
         scored = []
         for chunk_id in candidate_ids:
+            if chunk_id not in meta:
+                continue  # removed by a concurrent ingest
+            source, published = meta[chunk_id][1], meta[chunk_id][2]
             d = dense.get(chunk_id, 0.0)
             lex = lexical.get(chunk_id, 0.0) / top_lexical
-            scored.append((cfg.dense_weight * d + cfg.lexical_weight * lex, chunk_id, d, lex))
+            score = cfg.dense_weight * d + cfg.lexical_weight * lex
+            if source in named:
+                score += cfg.source_bonus
+            if days and published is not None and published.date() in days:
+                score += cfg.date_bonus
+            scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
-        chunks = self.store.chunks([s[1] for s in scored[: max(top * 3, top)]])
+        picked: list[tuple[float, int, float, float]] = []
+        per_article: dict[str, int] = {}
+        for item in scored:
+            article_id = meta[item[1]][0]
+            if per_article.get(article_id, 0) >= cfg.per_article:
+                continue
+            per_article[article_id] = per_article.get(article_id, 0) + 1
+            picked.append(item)
+            if len(picked) >= top:
+                break
+        chunks = self.store.chunks([p[1] for p in picked])
         articles = self.store.articles(c.article_id for c in chunks.values())
         passages: list[Passage] = []
-        for score, chunk_id, d, lex in scored:
+        for score, chunk_id, d, lex in picked:
             chunk = chunks.get(chunk_id)
             if chunk is None or chunk.article_id not in articles:
-                continue  # removed by a concurrent ingest
-            passages.append(
-                Passage(chunk_id, articles[chunk.article_id], chunk.text, score, d, lex)
-            )
-            if len(passages) >= top:
-                break
+                continue
+            article = articles[chunk.article_id]
+            passages.append(Passage(chunk_id, article, chunk.text, score, d, lex))
         return passages
 
-    def _bm25(self, question: str, k: int, filters: Filters) -> dict[int, float]:
+    def abstain(self, question: str, passages: list[Passage]) -> bool:
+        """True when nothing found is close enough to the question to cite."""
+        if not passages:
+            return True
+        if self.config.abstain_unknown_outlet and self.analyser().analyse(question).unknown_sources:
+            return True
+        return passages[0].dense < self.config.min_dense
+
+    def _bm25(
+        self, question: str, k: int, filters: Filters, extra_source: str | None = None
+    ) -> dict[int, float]:
         terms = query_terms(question)
         if not terms:
             return {}
@@ -133,6 +203,8 @@ class Searcher:
             " WHERE chunks_fts MATCH ?"
         )
         params: list[object] = [match]
+        if extra_source is not None and filters.sources != (extra_source,):
+            filters = Filters(filters.since, filters.until, (extra_source,))
         if filters:
             where, extra = filters.sql()
             sql += (
@@ -159,11 +231,9 @@ class Searcher:
             out[chunk_id] = float(np.dot(vector, query))
         return out
 
-    def term_weights(self, terms: list[str], generation: int) -> dict[str, float]:
+    def term_weights(self, terms: list[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""
-        if generation != self._df_generation:
-            self._df_cache.clear()
-            self._df_generation = generation
+        self._caches()
         conn = self.store.conn
         total = conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 1
         weights: dict[str, float] = {}
@@ -180,3 +250,14 @@ class Searcher:
             df = self._df_cache[term]
             weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights
+
+
+def strip_outlets(question: str, intent: QueryIntent) -> str:
+    """The question without the outlet names it mentions (they are handled as filters)."""
+    from index.query import outlet_aliases
+
+    text = question
+    for source in intent.sources:
+        for alias in sorted(outlet_aliases(source), key=len, reverse=True):
+            text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
+    return text

@@ -29,7 +29,6 @@ from index.text import query_terms
 from index.vectors import Vectors
 
 DB_NAME = "news.sqlite"
-DEFAULT_THRESHOLD = 0.0
 ProgressCallback = Callable[[int], None]
 
 
@@ -126,7 +125,9 @@ class NewsIndex:
         self.generation = 0
         self._vectors: Vectors | None = None
         self.reload()
-        self.searcher = Searcher(self.store, self._encode, self.vectors, config)
+        self.searcher = Searcher(
+            self.store, self._encode, self.vectors, lambda: self.generation, config
+        )
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -300,16 +301,19 @@ class NewsIndex:
     def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
         return self.searcher.search(question, top, filters)
 
-    def answer(
-        self,
-        question: str,
-        top: int = 5,
-        filters: Filters | None = None,
-        threshold: float = DEFAULT_THRESHOLD,
-    ) -> Answer:
-        passages = self.search(question, top=max(10, top * 3), filters=filters)
-        weights = self.searcher.term_weights(query_terms(question), self.generation)
-        return build_answer(question, passages, weights, max_articles=top, threshold=threshold)
+    def retrieve(
+        self, question: str, top: int = 10, filters: Filters | None = None
+    ) -> tuple[list[Passage], bool]:
+        """Ranked passages and whether they are too weak to count as relevant reporting."""
+        passages = self.search(question, top, filters)
+        return passages, self.searcher.abstain(question, passages)
+
+    def answer(self, question: str, top: int = 5, filters: Filters | None = None) -> Answer:
+        passages, abstained = self.retrieve(question, top=max(10, top * 3), filters=filters)
+        if abstained:
+            return Answer(question, (), abstained=True)
+        weights = self.searcher.term_weights(query_terms(question))
+        return build_answer(question, passages, weights, max_articles=top)
 
     def stats(self) -> IndexStats:
         conn = self.store.conn

@@ -278,6 +278,20 @@ class Store:
             out.update({row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in rows})
         return out
 
+    def chunk_meta(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, datetime | None]]:
+        """chunk id -> (article id, outlet, published) for ranking candidates."""
+        out: dict[int, tuple[str, str | None, datetime | None]] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                "SELECT c.id, a.id, a.source, a.published_at FROM chunks c"
+                f" JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
+                part,
+            )
+            out.update({r[0]: (r[1], r[2], parse_iso(r[3])) for r in rows})
+        return out
+
     def chunk_ids_where(self, where: str, params: Sequence[object]) -> list[int]:
         """Chunk ids of the articles matching a filter (used to restrict vector search)."""
         rows = self.conn.execute(

@@ -1,0 +1,210 @@
+"""The feeds the bot follows and what happened the last time each was polled (SQLite)."""
+
+from __future__ import annotations
+
+import builtins
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS feeds (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    url TEXT NOT NULL UNIQUE,
+    name TEXT,
+    added_at TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_fetch_at TEXT,
+    last_new_article_at TEXT,
+    last_error TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    articles_seen INTEGER NOT NULL DEFAULT 0
+)
+"""
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def normalise_feed_url(url: str) -> str:
+    """One spelling per feed: scheme and host lower-cased, no fragment, no default port.
+
+    `feed://` and a missing scheme become http(s); the path and query are kept as given, since
+    servers may treat `/feed` and `/feed/` differently. Raises ValueError for non-web URLs.
+    """
+    url = url.strip()
+    if url.startswith("feed://"):
+        url = "http://" + url[len("feed://") :]
+    elif "://" not in url:
+        url = "https://" + url
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        raise ValueError(f"not an http(s) feed URL: {url!r}")
+    host = parts.hostname
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise ValueError(f"bad port in feed URL: {url!r}") from exc
+    netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
+    if parts.username or parts.password:
+        raise ValueError("feed URLs with credentials are not stored")
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+@dataclass(frozen=True)
+class Feed:
+    """One followed feed and its polling state."""
+
+    id: int
+    url: str
+    name: str | None
+    added_at: datetime
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetch_at: datetime | None = None
+    last_new_article_at: datetime | None = None
+    last_error: str | None = None
+    error_count: int = 0
+    articles_seen: int = 0
+
+
+class FeedList:
+    """A registry of feeds in its own SQLite file.
+
+    Every call opens its own short-lived connection and transaction, so one instance can be
+    shared by the bot's thread and a polling thread, and other processes can read it (WAL).
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        with closing(sqlite3.connect(self.path, timeout=10.0)) as conn:
+            conn.row_factory = sqlite3.Row
+            with conn:  # one transaction: commit on success, roll back on error
+                yield conn
+
+    def add(self, url: str, name: str | None = None) -> tuple[Feed, bool]:
+        """Follow a feed. Returns (feed, created); an already followed URL is not added again."""
+        url = normalise_feed_url(url)
+        name = " ".join(name.split()) if name and name.strip() else None
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) "
+                "ON CONFLICT(url) DO NOTHING",
+                (url, name, _now().isoformat()),
+            )
+            created = cursor.rowcount == 1
+            row = conn.execute("SELECT * FROM feeds WHERE url = ?", (url,)).fetchone()
+        return _feed(row), created
+
+    def remove(self, url_or_id: str | int) -> bool:
+        """Stop following a feed, by URL or id. False when there was no such feed."""
+        where, key = self._key(url_or_id)
+        with self._connect() as conn:
+            return conn.execute(f"DELETE FROM feeds WHERE {where}", (key,)).rowcount > 0
+
+    def get(self, url_or_id: str | int) -> Feed | None:
+        where, key = self._key(url_or_id)
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT * FROM feeds WHERE {where}", (key,)).fetchone()
+        return _feed(row) if row else None
+
+    def list(self) -> builtins.list[Feed]:
+        """All followed feeds, oldest first."""
+        with self._connect() as conn:
+            rows = conn.execute("SELECT * FROM feeds ORDER BY id").fetchall()
+        return [_feed(row) for row in rows]
+
+    def rename(self, url_or_id: str | int, name: str | None) -> bool:
+        where, key = self._key(url_or_id)
+        name = " ".join(name.split()) if name and name.strip() else None
+        with self._connect() as conn:
+            cursor = conn.execute(f"UPDATE feeds SET name = ? WHERE {where}", (name, key))
+            return cursor.rowcount > 0
+
+    def record_success(
+        self,
+        url_or_id: str | int,
+        *,
+        etag: str | None,
+        last_modified: str | None,
+        new_articles: int = 0,
+        at: datetime | None = None,
+    ) -> bool:
+        """A poll worked (a 304 included): store the validators, clear the error streak."""
+        stamp = _iso(at)
+        where, key = self._key(url_or_id)
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "UPDATE feeds SET etag = ?, last_modified = ?, last_fetch_at = ?, "
+                "last_error = NULL, error_count = 0, articles_seen = articles_seen + ?, "
+                "last_new_article_at = CASE WHEN ? > 0 THEN ? ELSE last_new_article_at END "
+                f"WHERE {where}",
+                (etag, last_modified, stamp, new_articles, new_articles, stamp, key),
+            )
+            return cursor.rowcount > 0
+
+    def record_failure(
+        self, url_or_id: str | int, error: str, *, at: datetime | None = None
+    ) -> bool:
+        """A poll failed: keep the validators, count the failure (callers can back off on it)."""
+        where, key = self._key(url_or_id)
+        with self._connect() as conn:
+            cursor = conn.execute(
+                "UPDATE feeds SET last_fetch_at = ?, last_error = ?, "
+                f"error_count = error_count + 1 WHERE {where}",
+                (_iso(at), error, key),
+            )
+            return cursor.rowcount > 0
+
+    @staticmethod
+    def _key(url_or_id: str | int) -> tuple[str, str | int]:
+        if isinstance(url_or_id, int):
+            return "id = ?", url_or_id
+        if url_or_id.strip().isdigit():
+            return "id = ?", int(url_or_id)
+        return "url = ?", normalise_feed_url(url_or_id)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _iso(at: datetime | None) -> str:
+    """Stored as ISO 8601 in UTC; a naive time is taken as UTC, like `Article` dates."""
+    at = at or _now()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=UTC)
+    return at.astimezone(UTC).isoformat()
+
+
+def _when(value: str | None) -> datetime | None:
+    return datetime.fromisoformat(value) if value else None
+
+
+def _feed(row: sqlite3.Row) -> Feed:
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        added_at=datetime.fromisoformat(row["added_at"]),
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_fetch_at=_when(row["last_fetch_at"]),
+        last_new_article_at=_when(row["last_new_article_at"]),
+        last_error=row["last_error"],
+        error_count=row["error_count"],
+        articles_seen=row["articles_seen"],
+    )

@@ -1,0 +1,102 @@
+"""What a question says besides its topic: outlets it names, dates it mentions.
+
+"as reported by TechCrunch" should prefer TechCrunch's articles; "on October 7, 2023" should
+prefer that day's; an outlet the index has never heard of ("according to Bloomberg") is a strong
+hint that there is no reporting to cite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+_MONTH_NAMES = (
+    "january february march april may june july august september october november december"
+)
+_MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), start=1)}
+_DATE = re.compile(
+    r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.IGNORECASE
+)
+_SEPARATORS = re.compile(r"\s+-\s+|\s+\|\s+|:\s+")
+_NAME = r"['\"“‘]?(?P<name>(?:The\s+)?[A-Z][\w&.'’]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w&.'’]*){0,4})"
+# "according to X", "an article in X", "another from X" ...
+_OUTLET_BEFORE = re.compile(
+    r"(?:according to|reported by|published by|(?:article|report|piece|story|coverage|review|"
+    r"analysis|op-ed|another|one|feature)s? (?:from|by|in))\s+(?:an? |the )?" + _NAME
+)
+# ... and "the X article", "a X report"
+_OUTLET_AFTER = re.compile(
+    r"(?:\b(?:the|a|an|both|and)\s+)" + _NAME + r"['’]?s?\s+(?:article|report|piece|review|"
+    r"coverage|story|op-ed|feature)s?\b"
+)
+
+
+def outlet_aliases(source: str) -> set[str]:
+    """Ways a question may name an outlet: `FOX News - Health` is also `FOX News`."""
+    names = {source.strip()}
+    short = _SEPARATORS.split(source.strip())[0].strip()
+    if short:
+        names.add(short)
+    return {n.lower() for n in names if len(n) >= 3}
+
+
+@dataclass(frozen=True)
+class QueryIntent:
+    sources: tuple[str, ...] = ()
+    unknown_sources: tuple[str, ...] = ()
+    dates: tuple[date, ...] = ()
+
+
+class QueryAnalyser:
+    """Recognises the index's outlets (and unknown ones) and dates in a question."""
+
+    def __init__(self, sources: list[str]) -> None:
+        self.alias_to_sources: dict[str, set[str]] = {}
+        for source in sources:
+            for alias in outlet_aliases(source):
+                self.alias_to_sources.setdefault(alias, set()).add(source)
+        # longest aliases first, so "The Independent - Sports" wins over "The Independent"
+        ordered = sorted(self.alias_to_sources, key=len, reverse=True)
+        self._pattern = (
+            re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])")
+            if ordered
+            else None
+        )
+
+    def analyse(self, question: str) -> QueryIntent:
+        lowered = question.lower()
+        found: list[str] = []
+        spans: list[tuple[int, int]] = []
+        if self._pattern:
+            for match in self._pattern.finditer(lowered):
+                spans.append(match.span())
+                for source in sorted(self.alias_to_sources[match.group(1)]):
+                    if source not in found:
+                        found.append(source)
+        unknown: list[str] = []
+        for pattern in (_OUTLET_BEFORE, _OUTLET_AFTER):
+            for match in pattern.finditer(question):
+                start, end = match.span("name")
+                name = match.group("name").strip("'\"”’ ")
+                if any(s < end and start < e for s, e in spans) or not _is_name(name):
+                    continue
+                unknown.append(name)
+        dates = []
+        for month, day, year in _DATE.findall(question):
+            try:
+                dates.append(date(int(year), _MONTHS[month.lower()], int(day)))
+            except ValueError:
+                continue
+        return QueryIntent(tuple(found), tuple(dict.fromkeys(unknown)), tuple(dates))
+
+
+_NOT_OUTLETS = set(_MONTHS) | {
+    "the", "a", "an", "this", "that", "which", "what", "who", "both", "after", "before",
+    "between", "during", "considering", "given", "same", "first", "second", "other", "another",
+}  # fmt: skip
+
+
+def _is_name(name: str) -> bool:
+    words = [w for w in name.lower().split() if w not in ("the", "of", "for")]
+    return bool(words) and words[0] not in _NOT_OUTLETS
