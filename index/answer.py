@@ -5,13 +5,23 @@ The CLI renders it as plain text or JSON, the bot as HTML; neither decides what 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from index.chunking import split_sentences
 from index.search import Passage
 from index.text import stem, words
+
+
+@dataclass(frozen=True)
+class Outlet:
+    """Another outlet that reported the same thing as a citation."""
+
+    title: str
+    source: str | None
+    url: str | None
+    published_at: datetime | None
 
 
 @dataclass(frozen=True)
@@ -26,6 +36,7 @@ class Citation:
     quotes: tuple[str, ...]
     score: float
     passage: str
+    also: tuple[Outlet, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -36,6 +47,15 @@ class Citation:
             "url": self.url,
             "quotes": list(self.quotes),
             "score": round(self.score, 4),
+            "also_reported_by": [
+                {
+                    "title": o.title,
+                    "source": o.source,
+                    "url": o.url,
+                    "published_at": o.published_at.isoformat() if o.published_at else None,
+                }
+                for o in self.also
+            ],
         }
 
 
@@ -119,4 +139,33 @@ def build_answer(
             )
         )
     citations.sort(key=lambda c: c.score, reverse=True)
-    return Answer(question, tuple(citations[:max_articles]), abstained=not citations)
+    merged = merge_same_story(citations)
+    return Answer(question, tuple(merged[:max_articles]), abstained=not merged)
+
+
+def _word_set(text: str) -> set[str]:
+    return {stem(w) for w in words(text) if len(w) > 2}
+
+
+def similar(a: str, b: str, threshold: float = 0.6) -> bool:
+    """Word-overlap (Jaccard) similarity: the same story told by two outlets."""
+    x, y = _word_set(a), _word_set(b)
+    return bool(x and y) and len(x & y) / len(x | y) >= threshold
+
+
+def merge_same_story(citations: list[Citation]) -> list[Citation]:
+    """Fold citations from other outlets that quote the same thing into the best one."""
+    kept: list[Citation] = []
+    for citation in citations:
+        for i, first in enumerate(kept):
+            same_quote = similar(" ".join(first.quotes), " ".join(citation.quotes))
+            if first.source != citation.source and (
+                same_quote or similar(first.title, citation.title, 0.7)
+            ):
+                c = citation
+                outlet = Outlet(c.title, c.source, c.url, c.published_at)
+                kept[i] = replace(first, also=(*first.also, outlet))
+                break
+        else:
+            kept.append(citation)
+    return kept

@@ -24,7 +24,7 @@ from index.answer import Answer, build_answer
 from index.chunking import Chunk, chunk_article
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.search import Filters, Passage, RetrievalConfig, Searcher
-from index.store import Store, body_hash
+from index.store import ArticleRow, Store, body_hash
 from index.text import query_terms
 from index.vectors import Vectors
 
@@ -314,6 +314,18 @@ class NewsIndex:
             return Answer(question, (), abstained=True)
         weights = self.searcher.term_weights(query_terms(question))
         return build_answer(question, passages, weights, max_articles=top)
+
+    def latest(self, limit: int = 10, topic: str | None = None) -> list[ArticleRow]:
+        """The newest articles, optionally only those that answer to `topic`."""
+        if not topic:
+            return self.store.latest(limit)
+        answer = self.answer(topic, top=max(limit * 3, 10))
+        ids = [c.article_id for c in answer.citations]
+        rows = self.store.articles(ids)
+        found = [rows[i] for i in ids if i in rows]
+        oldest = datetime.min.replace(tzinfo=UTC)
+        found.sort(key=lambda a: a.published_at or oldest, reverse=True)
+        return found[:limit]
 
     def stats(self) -> IndexStats:
         conn = self.store.conn

@@ -278,6 +278,14 @@ class Store:
             out.update({row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in rows})
         return out
 
+    def latest(self, limit: int) -> list[ArticleRow]:
+        rows = self.conn.execute(
+            "SELECT id, title, source, url, published_at, highlights, ingested_at FROM articles"
+            " ORDER BY coalesce(published_at, ingested_at) DESC LIMIT ?",
+            (limit,),
+        )
+        return [ArticleRow.from_row(row) for row in rows]
+
     def chunk_meta(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, datetime | None]]:
         """chunk id -> (article id, outlet, published) for ranking candidates."""
         out: dict[int, tuple[str, str | None, datetime | None]] = {}
