@@ -116,10 +116,18 @@ def build_answer(
     weights: dict[str, float],
     *,
     max_articles: int = 5,
+    relative_floor: float = 0.5,
 ) -> Answer:
-    """Group passages by article (best passage first) and quote each article's best sentences."""
+    """Group passages by article (best passage first) and quote each article's best sentences.
+
+    Passages scoring below `relative_floor` times the best one are dropped: the third article
+    cited should still be about the question, not whatever came next.
+    """
+    floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}
     for passage in passages:
+        if passage.score < floor:
+            continue
         by_article.setdefault(passage.article.id, []).append(passage)
     citations: list[Citation] = []
     for group in by_article.values():
@@ -141,6 +149,15 @@ def build_answer(
     citations.sort(key=lambda c: c.score, reverse=True)
     merged = merge_same_story(citations)
     return Answer(question, tuple(merged[:max_articles]), abstained=not merged)
+
+
+def coverage(text: str, weights: dict[str, float]) -> float:
+    """Share of the question's (IDF-weighted) words that the text contains."""
+    total = sum(weights.values())
+    if total <= 0:
+        return 0.0
+    present = {stem(w) for w in words(text)}
+    return sum(w for term, w in weights.items() if stem(term) in present) / total
 
 
 def _word_set(text: str) -> set[str]:

@@ -6,7 +6,7 @@ import math
 import re
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -24,9 +24,10 @@ class Filters:
     since: datetime | None = None
     until: datetime | None = None
     sources: tuple[str, ...] = ()
+    article_ids: tuple[str, ...] | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.since or self.until or self.sources)
+        return bool(self.since or self.until or self.sources or self.article_ids is not None)
 
     def sql(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -41,6 +42,10 @@ class Filters:
             marks = ",".join("?" * len(self.sources))
             clauses.append(f"lower(a.source) IN ({marks})")
             params.extend(s.lower() for s in self.sources)
+        if self.article_ids is not None:
+            marks = ",".join("?" * len(self.article_ids))
+            clauses.append(f"a.id IN ({marks})")
+            params.extend(self.article_ids)
         return " AND ".join(clauses) or "1", params
 
 
@@ -204,7 +209,7 @@ class Searcher:
         )
         params: list[object] = [match]
         if extra_source is not None and filters.sources != (extra_source,):
-            filters = Filters(filters.since, filters.until, (extra_source,))
+            filters = replace(filters, sources=(extra_source,))
         if filters:
             where, extra = filters.sql()
             sql += (

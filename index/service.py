@@ -184,12 +184,14 @@ class NewsIndex:
         progress: ProgressCallback | None = None,
         batch_chunks: int = 4096,
         on_chunked: Callable[[int], None] | None = None,
+        now: datetime | None = None,
     ) -> IngestReport:
         """Add new and changed articles; unchanged ones cost nothing.
 
         Work is committed in batches of about `batch_chunks` chunks, each batch atomically, so
         an interrupted ingest keeps the batches already done and never a half batch.
-        `progress` is called with the number of chunks embedded so far.
+        `progress` is called with the number of chunks embedded so far; `now` is the arrival
+        time recorded for digests (the clock's time by default).
         """
         started = time.perf_counter()
         report = IngestReport()
@@ -223,10 +225,10 @@ class NewsIndex:
                 if on_chunked:
                     on_chunked(len(chunks))
                 if pending >= batch_chunks:
-                    done = self._write_batch(batch, report, progress, done)
+                    done = self._write_batch(batch, report, progress, done, now)
                     batch, pending = [], 0
             if batch:
-                self._write_batch(batch, report, progress, done)
+                self._write_batch(batch, report, progress, done, now)
         report.seconds = time.perf_counter() - started
         return report
 
@@ -236,6 +238,7 @@ class NewsIndex:
         report: IngestReport,
         progress: ProgressCallback | None,
         done: int,
+        now: datetime | None,
     ) -> int:
         texts = [c.embed_text for _, _, chunks in batch for c in chunks]
         embedder = self.embedder
@@ -248,7 +251,7 @@ class NewsIndex:
                 progress(done)
         vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
 
-        now = datetime.now(UTC)
+        now = now or datetime.now(UTC)
         new_vectors = self.vectors().copy() if self.generation else Vectors(embedder.dim)
         with self.store.write() as conn:
             updated_ids = [a.id for a, is_update, _ in batch if is_update]
