@@ -14,9 +14,15 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# With TELEGRAM_BOT_TOKEN (environment or .env) the bot goes online; without it, a console chat
+# against the local Bot API emulator (type questions; EOF or Ctrl-C ends it).
 run: setup
 	$(VENV)/bin/newsbot ingest corpus/samples
-	$(VENV)/bin/newsbot ask "$(QUESTION)"
+	@if $(PY) -c 'import sys; from bot.settings import Settings; t = Settings().telegram_bot_token; sys.exit(not (t and t.get_secret_value().strip()))'; then \
+		$(VENV)/bin/newsbot serve; \
+	else \
+		$(VENV)/bin/newsbot chat; \
+	fi
 
 test: setup
 	$(PY) -m pytest -q

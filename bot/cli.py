@@ -1,4 +1,4 @@
-"""The one command line: `newsbot ingest | ask | stats | remove | ...`."""
+"""The one command line: `newsbot ingest | ask | stats | remove | serve | chat | ...`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.feeds_cli import add_feed_commands, ingest_urls, is_url
 from bot.settings import Settings
 from corpus.loaders import load_path
 from index import Answer, NewsIndex, NewsIndexError
@@ -56,6 +57,8 @@ def render_plain(answer: Answer) -> str:
 def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     from tqdm import tqdm
 
+    if any(is_url(p) for p in args.paths):
+        return ingest_urls(args.paths, settings)
     loaded = [load_path(path) for path in args.paths]
     articles = [a for result in loaded for a in result.articles]
     errors = [e for result in loaded for e in result.errors]
@@ -141,13 +144,79 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _token(settings: Settings) -> str:
+    token = settings.telegram_bot_token
+    return token.get_secret_value().strip() if token else ""
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.app import ALLOWED_UPDATES, build_application, webhook_options
+    from bot.logs import secret_parts, setup_logging
+
+    token = _token(settings)
+    if not token:
+        print(
+            "newsbot: TELEGRAM_BOT_TOKEN is not set. Put the token from @BotFather in .env "
+            "(see .env.example) or the environment; or try the bot locally with `newsbot chat`.",
+            file=sys.stderr,
+        )
+        return 2
+    if args.webhook and not settings.webhook_url:
+        print(
+            "newsbot: --webhook needs WEBHOOK_URL (the public HTTPS URL Telegram posts to); "
+            "also see WEBHOOK_LISTEN, WEBHOOK_PORT and WEBHOOK_SECRET in .env.example.",
+            file=sys.stderr,
+        )
+        return 2
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    setup_logging([*secret_parts(token), secret], verbose=args.verbose)
+    index = open_index(settings)
+    application = build_application(settings, index)
+    try:
+        if args.webhook:
+            options = webhook_options(settings)
+            if not secret:
+                log.warning("WEBHOOK_SECRET is not set: using a random secret for this run")
+            log.info(
+                "listening on %s:%s for %s",
+                options["listen"],
+                options["port"],
+                settings.webhook_url,
+            )
+            application.run_webhook(**options)
+        else:
+            log.info("polling Telegram for updates; Ctrl-C stops")
+            application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    finally:
+        index.close()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    import asyncio
+
+    from bot.chat import run_chat
+    from bot.emulator import DEFAULT_TOKEN
+    from bot.logs import secret_parts, setup_logging
+
+    setup_logging(secret_parts(DEFAULT_TOKEN), verbose=args.verbose, quiet=not args.verbose)
+    index = open_index(settings)
+    try:
+        asyncio.run(run_chat(settings, index))
+    except KeyboardInterrupt:
+        print()
+    finally:
+        index.close()
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="newsbot", description=__doc__)
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("ingest", help="add articles from files or folders (.txt, .json, .jsonl)")
-    p.add_argument("paths", nargs="+", type=Path)
+    p.add_argument("paths", nargs="+", help="files, folders or web page URLs")
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with cited excerpts")
@@ -174,6 +243,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)")
     p.add_argument("--limit", type=int, help="only the first N questions")
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("serve", help="run the Telegram bot (long polling, or --webhook)")
+    p.add_argument(
+        "--webhook",
+        action="store_true",
+        help="receive updates on WEBHOOK_URL (WEBHOOK_LISTEN, WEBHOOK_PORT, WEBHOOK_SECRET)",
+    )
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("chat", help="talk to the bot in this terminal (no Telegram needed)")
+    p.set_defaults(func=cmd_chat)
+    add_feed_commands(sub)
     return parser
 
 

@@ -119,6 +119,9 @@ class NewsIndex:
                 f"{stored_model} or use another NEWSBOT_DATA_DIR and ingest again."
             )
         self._embedder = embedder
+        # An ingest encodes for seconds at a time; questions get a model instance of their own
+        # so they never queue behind it. A caller-supplied embedder serves both.
+        self._ingest_embedder = embedder
         self._embedder_lock = threading.Lock()
         self._swap_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
@@ -133,17 +136,28 @@ class NewsIndex:
 
     @property
     def embedder(self) -> Embedder:
-        """Loaded on first use, so `stats` and friends start instantly."""
+        """The model for questions; loaded on first use, so `stats` and friends start instantly."""
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = Embedder(self.model_name)
-            stored_dim = self.store.get_meta("dim")
-            if stored_dim and int(stored_dim) != self._embedder.dim:
-                raise NewsIndexError(
-                    f"the index holds {stored_dim}-dimensional vectors but the model "
-                    f"{self.model_name!r} makes {self._embedder.dim}-dimensional ones"
-                )
+                self._embedder = self._load_model()
             return self._embedder
+
+    @property
+    def ingest_embedder(self) -> Embedder:
+        with self._embedder_lock:
+            if self._ingest_embedder is None:
+                self._ingest_embedder = self._load_model()
+            return self._ingest_embedder
+
+    def _load_model(self) -> Embedder:
+        embedder = Embedder(self.model_name)
+        stored_dim = self.store.get_meta("dim")
+        if stored_dim and int(stored_dim) != embedder.dim:
+            raise NewsIndexError(
+                f"the index holds {stored_dim}-dimensional vectors but the model "
+                f"{self.model_name!r} makes {embedder.dim}-dimensional ones"
+            )
+        return embedder
 
     def _encode(self, texts: list[str]) -> np.ndarray:
         return self.embedder.encode(texts)
@@ -214,7 +228,7 @@ class NewsIndex:
             if not todo:
                 report.seconds = time.perf_counter() - started
                 return report
-            embedder = self.embedder
+            embedder = self.ingest_embedder
             batch: list[tuple[Article, bool, list[Chunk]]] = []
             pending = 0
             done = 0
@@ -241,7 +255,7 @@ class NewsIndex:
         now: datetime | None,
     ) -> int:
         texts = [c.embed_text for _, _, chunks in batch for c in chunks]
-        embedder = self.embedder
+        embedder = self.ingest_embedder
         parts = []
         step = 256
         for start in range(0, len(texts), step):

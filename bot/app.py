@@ -1,0 +1,142 @@
+"""`build_application`: one place that wires settings, the index and the handlers together."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+from typing import Any
+from urllib.parse import urlsplit
+
+from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+
+from bot.handlers import access, admin, ask, errors, info, inline
+from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
+from bot.settings import Settings
+from index import NewsIndex
+
+log = logging.getLogger(__name__)
+
+# The update types the handlers use; Telegram sends nothing else (less traffic, no surprises).
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
+
+COMMANDS = [
+    BotCommand("ask", "Ask a question about the news"),
+    BotCommand("latest", "The newest articles, optionally on a topic"),
+    BotCommand("sources", "The outlets I have read"),
+    BotCommand("help", "How to ask"),
+]
+DESCRIPTION = (
+    "I answer questions about the news with cited excerpts: the sentences from real articles "
+    "that answer you, each with the outlet, the date and a link. Ask me anything about the "
+    "news I have read, here, in groups (/ask) or inline in any chat."
+)
+SHORT_DESCRIPTION = "Questions about the news, answered with cited excerpts."
+
+# Telegram's limits: about 30 messages a second overall and 20 a minute per group.
+RATE_LIMITER_OPTIONS = {
+    "overall_max_rate": 30,
+    "overall_time_period": 1,
+    "group_max_rate": 20,
+    "group_time_period": 60,
+    "max_retries": 3,  # on 429, wait retry_after and try again
+}
+
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # commands are not re-run when a message is edited
+
+
+async def post_init(application: Application) -> None:
+    """Tell Telegram what the bot offers, and load the embedding model before the first user.
+
+    `run_polling`/`run_webhook` call this; code that starts the application itself
+    (tests, the console chat) awaits `application.post_init(application)`.
+    """
+    bot = application.bot
+    try:
+        await bot.set_my_commands(COMMANDS)
+        await bot.set_my_description(DESCRIPTION)
+        await bot.set_my_short_description(SHORT_DESCRIPTION)
+    except TelegramError as exc:  # cosmetic: the bot works without them
+        log.warning("could not set the bot's commands and description: %s", exc)
+    index: NewsIndex = application.bot_data[INDEX]
+    await asyncio.to_thread(lambda: index.embedder.encode(["warm up"]))
+
+
+def build_application(
+    settings: Settings, index: NewsIndex, *, concurrent_updates: bool | int = True
+) -> Application:
+    """The bot, ready for `run_polling`/`run_webhook` or for tests against the emulator."""
+    token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
+    if not token.strip():
+        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    application = (
+        Application.builder()
+        .token(token.strip())
+        .base_url(settings.telegram_base_url)
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,  # the question may be deleted meanwhile
+            )
+        )
+        .rate_limiter(AIORateLimiter(**RATE_LIMITER_OPTIONS))
+        .concurrent_updates(concurrent_updates)
+        .post_init(post_init)
+        .build()
+    )
+    application.bot_data.update({INDEX: index, SETTINGS: settings, QUESTIONS: ask.QuestionStore()})
+
+    if settings.allowed_chat_ids:
+        application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-1)
+    application.add_handlers(
+        [
+            CommandHandler("start", info.start, filters=NEW_MESSAGES),
+            CommandHandler("help", info.help_command, filters=NEW_MESSAGES),
+            CommandHandler("ask", ask.ask_command, filters=NEW_MESSAGES),
+            CommandHandler("latest", info.latest, filters=NEW_MESSAGES),
+            CommandHandler("sources", info.sources, filters=NEW_MESSAGES),
+            CommandHandler("stats", admin.stats, filters=NEW_MESSAGES),
+            CommandHandler("reload", admin.reload, filters=NEW_MESSAGES),
+            MessageHandler(ask.QUESTION, ask.ask_message),
+            MessageHandler(
+                NEW_MESSAGES & filters.COMMAND & filters.ChatType.PRIVATE, info.unknown_command
+            ),
+            CallbackQueryHandler(ask.more),
+            InlineQueryHandler(inline.inline_query),
+        ]
+    )
+    application.add_error_handler(errors.on_error)
+    return application
+
+
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for `run_webhook`/`Updater.start_webhook` from the settings.
+
+    Without WEBHOOK_SECRET a random secret is used for this run: Telegram then sends it with
+    every update, and the webhook server answers 403 to anyone who does not know it.
+    """
+    if not settings.webhook_url:
+        raise ValueError("WEBHOOK_URL is not set")
+    secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlsplit(settings.webhook_url).path.lstrip("/"),
+        "webhook_url": settings.webhook_url,
+        "secret_token": secret or secrets.token_urlsafe(32),
+        "allowed_updates": ALLOWED_UPDATES,
+    }

@@ -1,0 +1,45 @@
+"""ALLOWED_CHAT_IDS: a private bot answers its own chats and politely refuses everyone else."""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import ApplicationHandlerStop, ContextTypes
+
+from bot.handlers.ask import addressed_to_bot
+from bot.handlers.common import settings_of
+
+log = logging.getLogger(__name__)
+
+PRIVATE_BOT = "This bot is private, sorry: it only answers in the chats it was set up for."
+
+
+def is_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """The chat is listed; without a chat (inline mode), the user's own private chat is."""
+    settings = settings_of(context)
+    chat, user = update.effective_chat, update.effective_user
+    if chat is not None:
+        return chat.id in settings.allowed_chat_ids
+    return user is not None and user.id in settings.allowed_chat_ids
+
+
+async def only_allowed_chats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Runs before every other handler (group -1): refuse once, then stop all handling.
+
+    The stop is raised even when the refusal cannot be sent: after any other exception PTB
+    would go on to the next handler group, and answer.
+    """
+    if is_allowed(update, context):
+        return
+    try:
+        if update.inline_query:
+            await update.inline_query.answer([], cache_time=300, is_personal=True)
+        elif update.callback_query:
+            await update.callback_query.answer(PRIVATE_BOT)
+        elif update.message and addressed_to_bot(update.message):
+            await update.message.reply_text(PRIVATE_BOT)
+    except TelegramError as exc:
+        log.warning("could not refuse update %s: %s", update.update_id, exc)
+    raise ApplicationHandlerStop

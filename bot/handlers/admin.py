@@ -1,0 +1,60 @@
+"""/stats and /reload, for the user ids in ADMIN_USER_IDS only."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.handlers.common import news_index, settings_of
+from bot.render import format_date
+from index.service import IndexStats
+
+ADMINS_ONLY = "Sorry, this command is only for the bot's administrators."
+
+
+async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for admins; everyone else gets a polite refusal."""
+    user = update.effective_user
+    if user is not None and user.id in settings_of(context).admin_user_ids:
+        return True
+    await update.effective_message.reply_text(ADMINS_ONLY)
+    return False
+
+
+def stats_html(stats: IndexStats) -> str:
+    first, last = format_date(stats.first) or "?", format_date(stats.last) or "?"
+    model = html.escape(stats.model or "?", quote=False)
+    return (
+        "<b>Index</b>\n"
+        f"Articles: {stats.articles:,} · chunks: {stats.chunks:,} · "
+        f"outlets: {len(stats.sources):,}\n"
+        f"Published: {first} – {last}\n"
+        f"Model: <code>{model}</code> ({stats.dim or '?'} dimensions)\n"
+        f"Generation: {stats.generation} · size on disk: {stats.size_bytes / 1e6:.1f} MB"
+    )
+
+
+async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """What the index holds, for the operator."""
+    if not await _is_admin(update, context):
+        return
+    index_stats = await asyncio.to_thread(news_index(context).stats)
+    await update.effective_message.reply_text(stats_html(index_stats))
+
+
+async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Pick up what `newsbot ingest` wrote in another process, without a restart."""
+    if not await _is_admin(update, context):
+        return
+    index = news_index(context)
+    changed = await asyncio.to_thread(index.reload)
+    index_stats = await asyncio.to_thread(index.stats)
+    articles = f"{index_stats.articles:,} article{'s' if index_stats.articles != 1 else ''}"
+    if changed:
+        text = f"Reloaded: the index now holds {articles} (generation {index.generation})."
+    else:
+        text = f"Nothing new: the index is up to date ({articles}, generation {index.generation})."
+    await update.effective_message.reply_text(text)

@@ -1,0 +1,227 @@
+"""Questions -> cited answers: private text, `/ask`, @mentions and replies in groups, "More".
+
+An answer shows `answer_articles` citations; when there are more, a "More" button asks for the
+next page. Callback data holds at most 64 bytes, so the button carries only a short key into a
+bounded in-memory `QuestionStore` (the question and the articles already shown) plus the number
+the next page starts at. After a restart the key is unknown and the button politely expires.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import html
+import re
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass, field
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes, filters
+
+from bot.handlers.common import (
+    QUESTIONS,
+    news_index,
+    reply_html,
+    settings_of,
+    typing,
+)
+from bot.render import render_answer
+from index import Answer
+
+QUESTION_CHARS = 500  # longer questions are cut: the embedding model reads ~256 tokens anyway
+MAX_CITED = 20  # no "More" button past this many articles for one question
+MORE = "more"
+EXPIRED = "This button has expired — please ask again."
+ALREADY_SHOWN = "Those results are already above."
+USAGE = (
+    "Ask me about the news, for example:\n"
+    "<code>/ask Where did Turkey and Israel hold their talks?</code>"
+)
+
+
+# -- which messages are questions ------------------------------------------------------------
+
+
+def mentions_bot(message: Message) -> bool:
+    username = (message.get_bot().username or "").lower()
+    mentions = message.parse_entities([MessageEntity.MENTION]).values()
+    return bool(username) and any(text[1:].lower() == username for text in mentions)
+
+
+def replies_to_bot(message: Message) -> bool:
+    reply = message.reply_to_message
+    if reply is None or reply.from_user is None:
+        return False
+    # In a forum topic every message "replies" to the topic's first message.
+    if message.is_topic_message and reply.message_id == message.message_thread_id:
+        return False
+    return reply.from_user.id == message.get_bot().id
+
+
+def addressed_to_bot(message: Message) -> bool:
+    """Meant for the bot: a private message, a command, an @mention or a reply to the bot."""
+    if message.chat.type == ChatType.PRIVATE:
+        return True
+    text = message.text or ""
+    return text.startswith("/") or mentions_bot(message) or replies_to_bot(message)
+
+
+class _AddressedInGroup(filters.MessageFilter):
+    """Group messages that @mention the bot or reply to it; the rest is other people's chat.
+
+    Under privacy mode Telegram only delivers these anyway, but a bot that is a group admin
+    sees every message.
+    """
+
+    def filter(self, message: Message) -> bool:
+        return mentions_bot(message) or replies_to_bot(message)
+
+
+# New text messages (not edits) that are questions: anything in private, addressed in groups.
+QUESTION = (
+    filters.UpdateType.MESSAGE
+    & filters.TEXT
+    & ~filters.COMMAND
+    & (filters.ChatType.PRIVATE | (filters.ChatType.GROUPS & _AddressedInGroup()))
+)
+
+
+def strip_mention(text: str, username: str | None) -> str:
+    """The question without `@BotName` and the punctuation that followed it."""
+    if username:
+        text = re.sub(rf"(?<!\w)@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE)
+    return " ".join(text.split()).strip(" ,:;-—")
+
+
+# -- the "More" store ------------------------------------------------------------------------
+
+
+@dataclass
+class Asked:
+    """A question with a "More" button: the article ids shown so far, in order."""
+
+    question: str
+    shown: list[str] = field(default_factory=list)
+    busy: bool = False  # a page is being fetched; a second press waits its turn
+
+
+class QuestionStore:
+    """The newest `size` questions behind "More" buttons, by short random key (LRU)."""
+
+    def __init__(self, size: int = 1024) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Asked] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def add(self, asked: Asked) -> str:
+        key = secrets.token_urlsafe(6)  # 8 characters
+        self._items[key] = asked
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return key
+
+    def get(self, key: str) -> Asked | None:
+        asked = self._items.get(key)
+        if asked is not None:
+            self._items.move_to_end(key)
+        return asked
+
+
+def more_button(key: str, start: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup.from_button(
+        InlineKeyboardButton("More", callback_data=f"{MORE}:{key}:{start}")
+    )
+
+
+def parse_more(data: str | None) -> tuple[str, int] | None:
+    parts = (data or "").split(":")
+    if len(parts) != 3 or parts[0] != MORE or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+# -- handlers --------------------------------------------------------------------------------
+
+
+async def answer_question(
+    message: Message, question: str, context: ContextTypes.DEFAULT_TYPE
+) -> None:
+    """Search off the event loop, reply with the first page, offer "More" if there is more."""
+    index, page = news_index(context), settings_of(context).answer_articles
+    question = question[:QUESTION_CHARS]
+    async with typing(message):
+        # one extra article tells whether a "More" button is worth showing
+        answer = await asyncio.to_thread(index.answer, question, page + 1)
+    shown = answer.citations[:page]
+    markup = None
+    if answer.found and len(answer.citations) > page:
+        store: QuestionStore = context.bot_data[QUESTIONS]
+        key = store.add(Asked(question, [c.article_id for c in shown]))
+        markup = more_button(key, page + 1)
+    texts = render_answer(Answer(question, shown, answer.abstained))
+    await reply_html(message, texts, markup=markup)
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/ask QUESTION` (or `/ask@BotName QUESTION`), in any chat."""
+    message = update.effective_message
+    question = " ".join((message.text or "").split()[1:])  # drop "/ask" or "/ask@BotName"
+    if not question:
+        await message.reply_text(USAGE, do_quote=True)
+        return
+    await answer_question(message, question, context)
+
+
+async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Plain text in private, or a group message that @mentions the bot or replies to it."""
+    message = update.effective_message
+    question = strip_mention(message.text or "", context.bot.username)
+    if not question:
+        await message.reply_text(USAGE, do_quote=True)
+        return
+    await answer_question(message, question, context)
+
+
+async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The "More" button: the next page of citations, numbered on, as a new message."""
+    query = update.callback_query
+    parsed = parse_more(query.data)
+    store: QuestionStore = context.bot_data[QUESTIONS]
+    asked = store.get(parsed[0]) if parsed else None
+    message = query.message
+    if parsed is None or asked is None or not isinstance(message, Message):
+        await query.answer(EXPIRED)
+        return
+    start = parsed[1]
+    if asked.busy or start != len(asked.shown) + 1:
+        await query.answer(ALREADY_SHOWN)
+        return
+    asked.busy = True
+    try:
+        await query.answer()
+        with contextlib.suppress(BadRequest):  # cosmetic; fails on messages too old to edit
+            await query.edit_message_reply_markup(None)  # the next page has its own button
+        page = settings_of(context).answer_articles
+        async with typing(message):
+            answer = await asyncio.to_thread(
+                news_index(context).answer, asked.question, len(asked.shown) + page + 1
+            )
+        fresh = [c for c in answer.citations if c.article_id not in asked.shown]
+        if not answer.found or not fresh:
+            asked_html = html.escape(asked.question[:200], quote=False)
+            await reply_html(message, [f"That is all I found on “{asked_html}”."], quote=False)
+            return
+        citations = fresh[:page]
+        asked.shown += [c.article_id for c in citations]
+        markup = None
+        if len(fresh) > page and len(asked.shown) < MAX_CITED:
+            markup = more_button(parsed[0], len(asked.shown) + 1)
+        texts = render_answer(Answer(asked.question, tuple(citations)), start=start)
+        await reply_html(message, texts, quote=False, markup=markup)
+    finally:
+        asked.busy = False

@@ -1,0 +1,80 @@
+"""What the handlers share: the services in `bot_data`, "typing…" while searching, replies."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+
+from telegram import InlineKeyboardMarkup, Message
+from telegram.constants import ChatAction
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.settings import Settings
+from index import NewsIndex
+
+# bot_data keys, set once by build_application
+INDEX = "index"
+SETTINGS = "settings"
+QUESTIONS = "questions"
+
+TYPING_EVERY = 4.5  # seconds; Telegram shows a chat action for 5 s or until the next message
+
+
+def news_index(context: ContextTypes.DEFAULT_TYPE) -> NewsIndex:
+    return context.bot_data[INDEX]
+
+
+def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
+    return context.bot_data[SETTINGS]
+
+
+@contextlib.asynccontextmanager
+async def typing(message: Message) -> AsyncIterator[None]:
+    """Show "typing…" in the message's chat (and forum topic) while the block runs.
+
+    The first action goes out at once, alongside the search; on exit the one in flight is
+    awaited, so "typing…" can never arrive after the answer it announces.
+    """
+    done = asyncio.Event()
+
+    async def keep_typing() -> None:
+        while not done.is_set():
+            with contextlib.suppress(TelegramError):
+                await message.reply_chat_action(ChatAction.TYPING)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_EVERY)
+
+    task = asyncio.create_task(keep_typing())
+    try:
+        yield
+    finally:
+        done.set()
+        await task
+
+
+async def reply_html(
+    message: Message,
+    texts: Sequence[str],
+    *,
+    quote: bool | None = True,
+    markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:
+    """Send rendered HTML messages in order, in the message's chat and forum topic.
+
+    Only the first one may reply to `message`: always with `quote=True`, in groups only with
+    `None` (PTB's default). The keyboard goes under the last one. Parse mode and link previews
+    come from the application's `Defaults`.
+    """
+    sent = []
+    for number, text in enumerate(texts):
+        last = number == len(texts) - 1
+        sent.append(
+            await message.reply_text(
+                text,
+                do_quote=quote if number == 0 else False,
+                reply_markup=markup if last else None,
+            )
+        )
+    return sent
