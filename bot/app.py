@@ -23,8 +23,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot.digests import SUBSCRIPTIONS, open_store, schedule_digests
 from bot.handlers import access, admin, ask, errors, info, inline
 from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
+from bot.handlers.digest import register_digest_handlers
 from bot.settings import Settings
 from index import NewsIndex
 
@@ -73,6 +75,7 @@ async def post_init(application: Application) -> None:
         log.warning("could not set the bot's commands and description: %s", exc)
     index: NewsIndex = application.bot_data[INDEX]
     await asyncio.to_thread(lambda: index.embedder.encode(["warm up"]))
+    schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
 
 
 def build_application(
@@ -99,9 +102,11 @@ def build_application(
         .build()
     )
     application.bot_data.update({INDEX: index, SETTINGS: settings, QUESTIONS: ask.QuestionStore()})
+    application.bot_data[SUBSCRIPTIONS] = open_store(settings)
 
     if settings.allowed_chat_ids:
         application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-1)
+    register_digest_handlers(application)  # first: the catch-all handlers below would shadow it
     application.add_handlers(
         [
             CommandHandler("start", info.start, filters=NEW_MESSAGES),

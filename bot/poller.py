@@ -4,10 +4,11 @@ The application-layer service behind the bot's polling job, `/stats` and `newsbo
 It never raises for a feed's trouble (DNS, timeout, HTTP 500, broken XML): that is a logged
 warning and an error recorded in the feed list, and the other feeds still land.
 
-Why not `corpus.loaders.feeds.poll_feed`: its `known_ids` drops a known entry entirely, so an
-item whose text changed under the same URL could never be seen again. Here `known_ids` only
-spares the linked page of a teaser-only entry (the costly request); an entry that carries its
-full text is compared with the index by content hash, so a corrected story replaces the old.
+Same rules as `corpus.loaders.feeds.poll_feed` (a known teaser-only entry's page is never
+fetched again; an entry that carries its full text is compared with the index by content hash,
+so a corrected story replaces the old), but not that function itself: the poller also holds
+one request at a time per host across feed *and* page fetches, counts the unchanged entries of
+each feed, and remembers teasers whose page repeated an indexed article.
 """
 
 from __future__ import annotations

@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     digest_max_items: int = Field(8, ge=1, le=30, validation_alias="DIGEST_MAX_ITEMS")
     digest_grace_minutes: int = Field(120, ge=0, validation_alias="DIGEST_GRACE_MINUTES")
     digest_send_empty: bool = Field(True, validation_alias="DIGEST_SEND_EMPTY")
+    digest_tick_seconds: float = Field(30, gt=0, validation_alias="DIGEST_TICK_SECONDS")
 
     feeds: Annotated[list[str], NoDecode] = Field(
         default_factory=lambda: list(DEFAULT_FEEDS), validation_alias="NEWSBOT_FEEDS"

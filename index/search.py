@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -12,9 +11,10 @@ from datetime import datetime
 
 import numpy as np
 
-from index.query import QueryAnalyser, QueryIntent
+from index.chunking import split_sentences
+from index.query import Clause, QueryAnalyser
 from index.store import ArticleRow, Store, iso
-from index.text import query_terms
+from index.text import query_terms, stem, words
 from index.vectors import Vectors
 
 
@@ -63,7 +63,9 @@ class RetrievalConfig:
     source_bonus: float = 0.0
     date_bonus: float = 0.0
     per_article: int = 10
-    strip_outlets: bool = False
+    rerank_depth: int = 0
+    sentence_weight: float = 0.0
+    clauses: bool = True
     min_dense: float = 0.2
     abstain_unknown_outlet: bool = False
 
@@ -122,56 +124,85 @@ class Searcher:
         return self._source_chunks[source]
 
     def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
+        """Rank chunks for the question.
+
+        The whole question and, when it names several outlets, each outlet's clause are
+        queries of their own ("the TechCrunch article on X, while The Verge says Y"): each
+        brings candidates from the outlet it names (dense and BM25), each scores every
+        candidate, and a chunk keeps its best score. Named outlets and dates earn a bonus.
+        """
         filters = filters or Filters()
         cfg = self.config
         vectors = self.vectors()
         intent = self.analyser().analyse(question)
-        allowed: list[int] | None = None
+        allowed: set[int] | None = None
         if filters:
             where, params = filters.sql()
-            allowed = self.store.chunk_ids_where(where, params)
+            allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
-        text = strip_outlets(question, intent) if cfg.strip_outlets else question
-        query_vector = self.encode([question])[0]
-        allowed_set = set(allowed) if allowed is not None else None
-        dense = dict(vectors.search(query_vector, cfg.candidates, allowed))
-        bm25 = self._bm25(text)
-        if allowed_set is not None:
-            bm25 = {i: s for i, s in bm25.items() if i in allowed_set}
-        lexical = _top(bm25, cfg.candidates)
-        named = set(intent.sources)
-        if named and cfg.source_candidates:
-            for source in intent.sources:
+        queries = [Clause(question, intent.sources, intent.dates)]
+        if cfg.clauses:
+            queries.extend(intent.clauses)
+        query_vectors = self.encode([q.text for q in queries])
+        candidates: set[int] = set()
+        lexical: list[dict[int, float]] = []
+        for query, vector in zip(queries, query_vectors, strict=True):
+            bm25 = self._bm25(query.text)
+            if allowed is not None:
+                bm25 = {i: s for i, s in bm25.items() if i in allowed}
+            top_score = max(bm25.values(), default=0.0) or 1.0
+            lexical.append({i: s / top_score for i, s in bm25.items()})
+            pools: list[list[int] | None] = [sorted(allowed) if allowed is not None else None]
+            for source in query.sources:
                 ids = self.source_chunks(source)
-                if allowed_set is not None:
-                    ids = [i for i in ids if i in allowed_set]
-                dense.update(vectors.search(query_vector, cfg.source_candidates, ids))
-                in_source = {i: bm25[i] for i in ids if i in bm25}
-                lexical.update(_top(in_source, cfg.source_candidates))
-        candidate_ids = list(dict.fromkeys([*dense, *lexical]))
-        if not candidate_ids:
+                pools.append([i for i in ids if allowed is None or i in allowed])
+            for pool in pools:
+                depth = cfg.candidates if pool is pools[0] else cfg.source_candidates
+                candidates.update(i for i, _ in vectors.search(vector, depth, pool))
+                in_pool = bm25 if pool is None else {i: bm25[i] for i in pool if i in bm25}
+                candidates.update(_top(in_pool, depth))
+        if not candidates:
             return []
-        missing = [i for i in candidate_ids if i not in dense]
-        if missing:
-            dense.update(self._exact_cosines(vectors, query_vector, missing))
-        meta = self.store.chunk_meta(candidate_ids)
-        days = set(intent.dates)
-        top_lexical = max(lexical.values(), default=0.0) or 1.0
+        meta = self.store.chunk_meta(list(candidates))
+        ids = [i for i in candidates if i in meta]  # others were removed by a concurrent ingest
+        dense = vectors.cosines(ids, query_vectors)  # rows: chunks, columns: queries
         scored = []
-        for chunk_id in candidate_ids:
-            if chunk_id not in meta:
-                continue  # removed by a concurrent ingest
-            source, published = meta[chunk_id][1], meta[chunk_id][2]
-            d = dense.get(chunk_id, 0.0)
-            lex = lexical.get(chunk_id, 0.0) / top_lexical
-            score = cfg.dense_weight * d + cfg.lexical_weight * lex
-            if source in named:
-                score += cfg.source_bonus
-            if days and published is not None and published.date() in days:
-                score += cfg.date_bonus
-            scored.append((score, chunk_id, d, lex))
+        for row, chunk_id in enumerate(ids):
+            _, source, published = meta[chunk_id]
+            day = published.date() if published else None
+            best = (float("-inf"), 0.0, 0.0)
+            for column, query in enumerate(queries):
+                d = float(dense[row, column])
+                lex = lexical[column].get(chunk_id, 0.0)
+                score = cfg.dense_weight * d + cfg.lexical_weight * lex
+                if source in query.sources:
+                    score += cfg.source_bonus
+                if day in query.dates:
+                    score += cfg.date_bonus
+                best = max(best, (score, d, lex))
+            scored.append((best[0], chunk_id, best[1], best[2]))
         scored.sort(reverse=True)
+        texts: dict[int, str] = {}
+        if cfg.sentence_weight and cfg.rerank_depth:
+            # which chunk of an article holds the answer: the one with the sentence that shares
+            # most of the question's (rarer) words, since facts are reported one sentence at a time
+            head = scored[: cfg.rerank_depth]
+            texts = {c.id: c.text for c in self.store.chunks([item[1] for item in head]).values()}
+            weights = self.term_weights(query_terms(question))
+            stems = {stem(t): w for t, w in weights.items()}
+            total = sum(stems.values()) or 1.0
+            rescored = []
+            for score, chunk_id, d, lex in head:
+                best = max(
+                    (
+                        sum(stems.get(w, 0.0) for w in {stem(x) for x in words(sentence)})
+                        for sentence in split_sentences(texts.get(chunk_id, ""))
+                    ),
+                    default=0.0,
+                )
+                rescored.append((score + cfg.sentence_weight * best / total, chunk_id, d, lex))
+            scored = sorted(rescored, reverse=True) + scored[cfg.rerank_depth :]
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
         for item in scored:
@@ -222,17 +253,6 @@ class Searcher:
             return {}
         return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
 
-    @staticmethod
-    def _exact_cosines(vectors: Vectors, query: np.ndarray, ids: list[int]) -> dict[int, float]:
-        out: dict[int, float] = {}
-        for chunk_id in ids:
-            try:
-                vector = vectors.index.reconstruct(int(chunk_id))
-            except RuntimeError:
-                continue
-            out[chunk_id] = float(np.dot(vector, query))
-        return out
-
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""
         self._caches()
@@ -256,14 +276,3 @@ class Searcher:
 
 def _top(scores: dict[int, float], k: int) -> dict[int, float]:
     return dict(heapq.nlargest(k, scores.items(), key=lambda item: item[1]))
-
-
-def strip_outlets(question: str, intent: QueryIntent) -> str:
-    """The question without the outlet names it mentions (they are handled as filters)."""
-    from index.query import outlet_aliases
-
-    text = question
-    for source in intent.sources:
-        for alias in sorted(outlet_aliases(source), key=len, reverse=True):
-            text = re.sub(re.escape(alias), " ", text, flags=re.IGNORECASE)
-    return text

@@ -55,6 +55,13 @@ class Vectors:
         scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
+    def cosines(self, ids: list[int], queries: np.ndarray) -> np.ndarray:
+        """Scores of the given chunks (rows) against each query vector (columns)."""
+        if not ids:
+            return np.zeros((0, len(queries)), dtype=np.float32)
+        stored = np.vstack([self.index.reconstruct(int(i)) for i in ids])
+        return stored @ np.asarray(queries, dtype=np.float32).T
+
     # -- persistence ------------------------------------------------------------------------
 
     @staticmethod

@@ -1,4 +1,5 @@
-"""/stats and /reload, for the user ids in ADMIN_USER_IDS only."""
+"""/stats and /reload, for the user ids in ADMIN_USER_IDS only; `is_admin` guards every admin
+command (the feed commands in `bot.handlers.feeds` too)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,15 @@ import html
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import news_index, settings_of
-from bot.render import format_date
+from bot.handlers.common import news_index, reply_html, settings_of
+from bot.render import format_date, split_messages
 from index.service import IndexStats
 
 ADMINS_ONLY = "Sorry, this command is only for the bot's administrators."
 
 
-async def _is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for admins; everyone else gets a polite refusal."""
+async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for admins; everyone else gets the same polite refusal, whichever command it was."""
     user = update.effective_user
     if user is not None and user.id in settings_of(context).admin_user_ids:
         return True
@@ -38,16 +39,20 @@ def stats_html(stats: IndexStats) -> str:
 
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """What the index holds, for the operator."""
-    if not await _is_admin(update, context):
+    """What the index holds and how the feeds are doing, for the operator."""
+    # Imported here: the feeds module imports `is_admin` from this one.
+    from bot.handlers.feeds import feed_stats_blocks
+
+    if not await is_admin(update, context):
         return
     index_stats = await asyncio.to_thread(news_index(context).stats)
-    await update.effective_message.reply_text(stats_html(index_stats))
+    blocks = [stats_html(index_stats), *await feed_stats_blocks(context)]
+    await reply_html(update.effective_message, split_messages(blocks), quote=None)
 
 
 async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Pick up what `newsbot ingest` wrote in another process, without a restart."""
-    if not await _is_admin(update, context):
+    if not await is_admin(update, context):
         return
     index = news_index(context)
     changed = await asyncio.to_thread(index.reload)

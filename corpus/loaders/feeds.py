@@ -269,8 +269,11 @@ def poll_feed(
 ) -> FeedPoll:
     """Conditional GET of a feed; parse it; fetch the page behind each teaser-only entry.
 
-    Entries whose id is in `known_ids` are left out (and their pages not fetched again), so a
-    poller that passes the ids it already indexed costs the sites one request per new article.
+    Teaser-only entries whose id is in `known_ids` are left out (their pages are not fetched
+    again), so a poller that passes the ids it already indexed costs the sites one request per
+    new article. Entries that carry their full text are always returned, known or not: the
+    caller compares them with what it indexed (content hash), so a corrected story under the
+    same URL replaces the old one instead of being dropped as "known".
     On a failed fetch or parse the old validators are returned, so the next poll retries fully.
     """
     poll = FeedPoll(url=url, etag=etag, last_modified=last_modified)
@@ -301,10 +304,11 @@ def poll_feed(
         return poll
     poll.etag, poll.last_modified = fetched.etag, fetched.last_modified
     for article in parsed.articles:
-        if article.id in known_ids:
-            continue
-        if fetch_full_text and article.url and article.id in parsed.summary_only:
-            article = _with_full_text(article, client, poll, max_bytes, timeout)
+        if article.id in parsed.summary_only:
+            if article.id in known_ids:
+                continue  # its page was fetched once already; the teaser alone tells nothing new
+            if fetch_full_text and article.url:
+                article = _with_full_text(article, client, poll, max_bytes, timeout)
         poll.articles.append(article)
     return poll
 

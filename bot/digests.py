@@ -1,0 +1,428 @@
+"""Daily digests: the scheduler tick, and building and sending digests.
+
+One repeating job (`digest_tick`) reads the schedule from SQLite each time instead of one PTB
+job per subscription: PTB persistence does not store jobs, so after a restart the first tick
+simply finds what is due, and `SubscriptionStore.mark_sent` (an atomic claim per local date)
+makes sure a date is never sent twice, restarts and overlapping ticks included.
+
+A tick, with one `now` throughout (the clock in `bot_data`, so tests can move time):
+
+1. in a thread, decide every active subscription: `due` -> "wait" | "skip" | "send";
+   skipped dates (missed by more than the grace) are marked at once;
+2. for each due one, concurrently but bounded: build its digest (one `select_digest` per
+   distinct window and topic, off the event loop), claim the date, send. PTB's
+   `AIORateLimiter` paces the messages; a `RetryAfter` that gets past it is waited out and
+   retried; Forbidden (bot blocked or removed, chat gone) pauses that chat's subscriptions.
+
+Claiming just before sending, not for the whole batch up front, means a crash half-way through
+a big batch leaves the unsent digests unclaimed: the next start sends them within the grace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Literal
+
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.ext import Application, ContextTypes, Job
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.handlers.common import INDEX, SETTINGS, reply_html, typing
+from bot.render import render_digest
+from bot.settings import Settings
+from bot.subscriptions import (
+    Subscription,
+    SubscriptionStore,
+    digest_window_start,
+    due,
+    due_date,
+    load_zone,
+    next_send,
+)
+from index import NewsIndex
+from index.digest import DigestItem, select_digest
+
+log = logging.getLogger(__name__)
+
+# bot_data keys
+SUBSCRIPTIONS = "subscriptions"  # the SubscriptionStore
+CLOCK = "clock"  # a callable returning an aware "now"; tests replace it to move time
+TICK_LOCK = "digest_tick_lock"
+
+STORE_FILE = "bot.sqlite"
+JOB_NAME = "digests"
+FIRST_TICK_SECONDS = 1.0  # soon after start: digests that fell due while the bot was down
+SEND_CONCURRENCY = 32  # digests in flight at once; the rate limiter does the pacing
+SEND_ATTEMPTS = 5  # per message, for RetryAfter and connection errors
+UNSUBSCRIBE = "unsub"  # callback data: "unsub:<id>"
+RECENT = timedelta(hours=24)  # /digest without a subscription: the last day's news
+
+Clock = Callable[[], datetime]
+Outcome = Literal["sent", "empty", "taken", "paused", "failed"]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def open_store(settings: Settings) -> SubscriptionStore:
+    """The subscriptions live next to the index, in their own SQLite file."""
+    return SubscriptionStore(settings.data_dir / STORE_FILE)
+
+
+def store_of(bot_data: dict[str, Any]) -> SubscriptionStore:
+    return bot_data[SUBSCRIPTIONS]
+
+
+def now_of(bot_data: dict[str, Any]) -> datetime:
+    """The application's clock, as aware UTC (a naive clock is a bug: refuse it)."""
+    now = bot_data.get(CLOCK, utc_now)()
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError(f"the digest clock returned a naive datetime: {now!r}")
+    return now.astimezone(UTC)
+
+
+def grace_of(settings: Settings) -> timedelta:
+    return timedelta(minutes=settings.digest_grace_minutes)
+
+
+def unsubscribe_markup(sub_id: str) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup.from_button(
+        InlineKeyboardButton("Unsubscribe", callback_data=f"{UNSUBSCRIBE}:{sub_id}")
+    )
+
+
+# -- sending ---------------------------------------------------------------------------------
+
+
+def _retry_seconds(exc: RetryAfter) -> float:
+    """`retry_after` is an int or a timedelta depending on PTB_TIMEDELTA; accept both."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def send_texts(
+    bot: Bot,
+    chat_id: int,
+    texts: Sequence[str],
+    *,
+    thread_id: int | None = None,
+    markup: InlineKeyboardMarkup | None = None,
+) -> list[Message]:
+    """Send HTML messages in order (keyboard under the last), retrying what is safe to retry.
+
+    A `RetryAfter` that got past the rate limiter's own retries is waited out; a connection
+    error is retried with a short backoff. A timeout is not retried: the message may have
+    arrived, and the whole design prefers a missed digest to one sent twice.
+    """
+    sent = []
+    for number, text in enumerate(texts):
+        last = number == len(texts) - 1
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                sent.append(
+                    await bot.send_message(
+                        chat_id,
+                        text,
+                        message_thread_id=thread_id,
+                        reply_markup=markup if last else None,
+                    )
+                )
+                break
+            except RetryAfter as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                wait = _retry_seconds(exc) + 0.1
+                log.info("flood limit sending to chat %s: retrying in %.1f s", chat_id, wait)
+                await asyncio.sleep(wait)
+            except (BadRequest, TimedOut):
+                raise
+            except NetworkError as exc:
+                if attempt == SEND_ATTEMPTS:
+                    raise
+                log.info("network error sending to chat %s (%s): retrying", chat_id, exc)
+                await asyncio.sleep(min(2**attempt, 30))
+    return sent
+
+
+def _chat_is_gone(exc: TelegramError) -> bool:
+    """The bot was blocked or removed, or the chat no longer exists: retrying is pointless."""
+    return isinstance(exc, Forbidden) or (
+        isinstance(exc, BadRequest) and "chat not found" in exc.message.lower()
+    )
+
+
+async def _send_digest(
+    bot: Bot, store: SubscriptionStore, sub: Subscription, texts: list[str], now: datetime
+) -> Outcome:
+    """Deliver one claimed digest; never raises."""
+    chat_id = sub.chat_id
+    for _ in range(2):  # a second try only after a group became a supergroup
+        try:
+            await send_texts(
+                bot, chat_id, texts, thread_id=sub.thread_id, markup=unsubscribe_markup(sub.id)
+            )
+            return "sent"
+        except ChatMigrated as exc:
+            await asyncio.to_thread(store.move_chat, chat_id, exc.new_chat_id)
+            log.info("chat %s became supergroup %s; digests follow it", chat_id, exc.new_chat_id)
+            chat_id = exc.new_chat_id
+        except TelegramError as exc:
+            if _chat_is_gone(exc):
+                paused = await asyncio.to_thread(store.pause_chat, chat_id, exc.message, now)
+                log.warning(
+                    "cannot write to chat %s (%s): paused its %d digest(s)", chat_id, exc, paused
+                )
+                return "paused"
+            log.error("digest %s to chat %s failed: %s", sub.id, chat_id, exc)
+            return "failed"
+        except Exception:
+            log.exception("digest %s to chat %s failed", sub.id, chat_id)
+            return "failed"
+    return "failed"
+
+
+# -- the tick --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Due:
+    sub: Subscription
+    day: date  # the local date being sent: the key of the claim
+    since: datetime  # the digest's news window starts here (read before the claim moves it)
+
+
+@dataclass
+class TickReport:
+    """What one tick did; `built` counts `select_digest` runs (shared by equal windows)."""
+
+    due: int = 0
+    sent: int = 0
+    empty: int = 0  # nothing new and DIGEST_SEND_EMPTY is off: marked, not sent
+    skipped: int = 0
+    taken: int = 0  # another tick or process had claimed the date first
+    paused: int = 0
+    failed: int = 0
+    built: int = 0
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # by subscription id
+
+
+def _plan(store: SubscriptionStore, now: datetime, grace: timedelta) -> tuple[list[_Due], int]:
+    """Decide every active subscription (blocking SQLite: runs in a thread)."""
+    pending: list[_Due] = []
+    skipped = 0
+    for sub in store.active():
+        try:
+            decision = due(sub, now, grace)
+            if decision == "wait":
+                continue
+            day = due_date(sub, now, grace)
+            if decision == "send":
+                pending.append(_Due(sub, day, digest_window_start(sub, now)))
+            elif store.mark_skipped(sub.id, day):
+                skipped += 1
+                log.info(
+                    "digest %s for chat %s on %s missed by more than the grace: skipped",
+                    sub.id,
+                    sub.chat_id,
+                    day,
+                )
+        except Exception:  # one bad row (say, a zone that vanished) must not stop the others
+            log.exception("cannot schedule digest %s", sub.id)
+    return pending, skipped
+
+
+class _Builds:
+    """One `select_digest` per distinct window and topic within a tick.
+
+    Digests due in the same minute with the same topic (or none) cover the same window, so a
+    thousand chats share one search. Awaiters share one task; a failure is logged once.
+    """
+
+    def __init__(self, index: NewsIndex, until: datetime, max_items: int) -> None:
+        self.index, self.until, self.max_items = index, until, max_items
+        self._tasks: dict[tuple[datetime, str | None], asyncio.Task[list[DigestItem] | None]] = {}
+
+    def __len__(self) -> int:
+        return len(self._tasks)
+
+    def get(self, since: datetime, topic: str | None) -> Awaitable[list[DigestItem] | None]:
+        key = (since, topic)
+        if key not in self._tasks:
+            self._tasks[key] = asyncio.create_task(self._build(since, topic))
+        return asyncio.shield(self._tasks[key])
+
+    async def _build(self, since: datetime, topic: str | None) -> list[DigestItem] | None:
+        try:
+            return await asyncio.to_thread(
+                select_digest, self.index, since, self.until, topic, self.max_items
+            )
+        except Exception:
+            log.exception("cannot build the digest since %s on %r", since, topic)
+            return None
+
+
+async def _deliver(
+    application: Application,
+    builds: _Builds,
+    limit: asyncio.Semaphore,
+    item: _Due,
+    now: datetime,
+) -> Outcome:
+    """Build, claim, send one due digest. Unclaimed on a build failure: the next tick retries."""
+    store, settings = store_of(application.bot_data), application.bot_data[SETTINGS]
+    sub = item.sub
+    async with limit:
+        items = await builds.get(item.since, sub.topic)
+        if items is None:
+            return "failed"
+        texts = []
+        if items or settings.digest_send_empty:
+            texts = render_digest(
+                items, topic=sub.topic, since=item.since, tz=sub.zone, sub_id=sub.id
+            )
+        if not await asyncio.to_thread(store.mark_sent, sub.id, now, item.day):
+            return "taken"
+        if not texts:
+            return "empty"
+        return await _send_digest(application.bot, store, sub, texts, now)
+
+
+async def run_tick(application: Application) -> TickReport:
+    """Send every digest that is due now; never raises (the job must keep running).
+
+    Ticks do not overlap: while a big batch is still being sent, the next tick returns at once
+    (the claims would keep the digests single anyway; this just saves the work).
+    """
+    report = TickReport()
+    lock: asyncio.Lock = application.bot_data.setdefault(TICK_LOCK, asyncio.Lock())
+    if lock.locked():
+        log.info("the previous digest tick is still sending; skipping this one")
+        return report
+    async with lock:
+        try:
+            await _tick(application, report)
+        except Exception:
+            log.exception("digest tick failed")
+    return report
+
+
+async def _tick(application: Application, report: TickReport) -> None:
+    bot_data = application.bot_data
+    store, settings, index = store_of(bot_data), bot_data[SETTINGS], bot_data[INDEX]
+    now = now_of(bot_data)
+    pending, report.skipped = await asyncio.to_thread(_plan, store, now, grace_of(settings))
+    report.due = len(pending)
+    if not pending:
+        return
+    builds = _Builds(index, now, settings.digest_max_items)
+    limit = asyncio.Semaphore(SEND_CONCURRENCY)
+    outcomes = await asyncio.gather(
+        *(_deliver(application, builds, limit, item, now) for item in pending),
+        return_exceptions=True,
+    )
+    for item, outcome in zip(pending, outcomes, strict=True):
+        if isinstance(outcome, BaseException):  # a bug; the others went out regardless
+            log.error("digest %s failed", item.sub.id, exc_info=outcome)
+            outcome = "failed"
+        report.outcomes[item.sub.id] = outcome
+        setattr(report, outcome, getattr(report, outcome) + 1)
+    report.built = len(builds)
+    log.info(
+        "digests: %d due, %d sent, %d empty, %d skipped, %d paused, %d failed (%d built)",
+        report.due,
+        report.sent,
+        report.empty,
+        report.skipped,
+        report.paused,
+        report.failed,
+        report.built,
+    )
+
+
+async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The JobQueue callback."""
+    await run_tick(context.application)
+
+
+def schedule_digests(application: Application) -> Job:
+    """Register the repeating tick (from `post_init`; calling it again replaces the job)."""
+    job_queue = application.job_queue
+    if job_queue is None:
+        raise RuntimeError(
+            "digests need PTB's job queue: pip install 'python-telegram-bot[job-queue]'"
+        )
+    for old in job_queue.get_jobs_by_name(JOB_NAME):
+        old.schedule_removal()
+    interval = application.bot_data[SETTINGS].digest_tick_seconds
+    return job_queue.run_repeating(
+        digest_tick,
+        interval=interval,
+        first=min(FIRST_TICK_SECONDS, interval),
+        name=JOB_NAME,
+        # a late tick still runs (once), and a slow one is never run twice at the same time
+        job_kwargs={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+    )
+
+
+# -- /digest ---------------------------------------------------------------------------------
+
+
+def preview_window(
+    store: SubscriptionStore,
+    chat_id: int,
+    thread_id: int | None,
+    topic: str | None,
+    now: datetime,
+    grace: timedelta,
+) -> tuple[str | None, datetime, str, Subscription | None]:
+    """(topic, since, zone, subscription) for `/digest` in a chat, right now.
+
+    A topic: its news of the last day. None: what the chat's next digest would hold so far
+    (the one in this forum topic first), or the last day's news when there is no subscription.
+    """
+    zone = store.chat_timezone(chat_id) or "UTC"
+    if topic:
+        return topic, now - RECENT, zone, None
+    subs = [s for s in store.list_for_chat(chat_id) if not s.paused]
+    subs = [s for s in subs if s.thread_id == thread_id] or subs
+    if not subs:
+        return None, now - RECENT, zone, None
+    sub = min(subs, key=lambda s: next_send(s, now, grace))
+    return sub.topic, digest_window_start(sub, now), sub.tz, sub
+
+
+async def send_digest_now(
+    application: Application, message: Message, topic: str | None = None
+) -> list[Message]:
+    """`/digest [topic]`: the digest as it stands, in reply; marks nothing as sent."""
+    bot_data = application.bot_data
+    store, settings = store_of(bot_data), bot_data[SETTINGS]
+    now = now_of(bot_data)
+    thread_id = message.message_thread_id if message.is_topic_message else None
+    topic, since, zone, sub = preview_window(
+        store, message.chat_id, thread_id, topic, now, grace_of(settings)
+    )
+    async with typing(message):
+        items = await asyncio.to_thread(
+            select_digest, bot_data[INDEX], since, now, topic, settings.digest_max_items
+        )
+    heading = "Your next digest so far" if sub else "News digest"
+    texts = render_digest(items, topic=topic, since=since, tz=load_zone(zone), heading=heading)
+    return await reply_html(message, texts, quote=None)
