@@ -1,9 +1,8 @@
 # Two commands on a fresh machine: `make run` and `make test`. Both create .venv first.
 VENV ?= .venv
 PY := $(VENV)/bin/python
-QUESTION ?= Where did Turkey and Israel hold their talks?
 
-.PHONY: setup run test test-all bench lint clean
+.PHONY: setup run test lint clean
 
 setup: $(VENV)/.installed
 

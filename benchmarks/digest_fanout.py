@@ -174,9 +174,9 @@ async def run(index: NewsIndex, args: argparse.Namespace) -> None:
             first_message.setdefault(c.params["chat_id"], t)
     firsts = list(first_message.values())
     flood = sum(1 for _, c in sends if c.status == 429)
-    limit = RATE_LIMITER_OPTIONS["overall_max_rate"]
+    limit = RATE_LIMITER_OPTIONS["overall_max_rate"] / RATE_LIMITER_OPTIONS["overall_time_period"]
     print(f"\n{args.chats} private chats, every digest due at {DUE:%H:%M} UTC")
-    print(f"  rate limiter                 {limit} messages/s overall (AIORateLimiter)")
+    print(f"  rate limiter                 {limit:g} messages/s overall (AIORateLimiter)")
     print(
         f"  tick: due {report.due}, sent {report.sent}, failed {report.failed}, "
         f"paused {report.paused}, empty {report.empty}"

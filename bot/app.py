@@ -8,7 +8,7 @@ import secrets
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, LinkPreviewOptions, Update
+from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -24,7 +24,7 @@ from telegram.ext import (
 )
 
 from bot.digests import SUBSCRIPTIONS, open_store, schedule_digests
-from bot.handlers import access, admin, ask, errors, info, inline
+from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
 from bot.handlers.digest import register_digest_handlers
 from bot.settings import Settings
@@ -39,7 +39,17 @@ COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
     BotCommand("latest", "The newest articles, optionally on a topic"),
     BotCommand("sources", "The outlets I have read"),
+    BotCommand("digest", "Today's news digest, optionally on a topic"),
+    BotCommand("subscribe", "A daily news digest at your time"),
+    BotCommand("subscriptions", "The daily digests in this chat"),
+    BotCommand("unsubscribe", "Stop a daily digest"),
     BotCommand("help", "How to ask"),
+]
+# Admins also see their own commands in their private chat's menu.
+ADMIN_COMMANDS = [
+    BotCommand("stats", "What the index holds, feeds and the last poll"),
+    BotCommand("reload", "Pick up what another process ingested"),
+    *feeds.FEED_COMMANDS,
 ]
 DESCRIPTION = (
     "I answer questions about the news with cited excerpts: the sentences from real articles "
@@ -73,9 +83,23 @@ async def post_init(application: Application) -> None:
         await bot.set_my_short_description(SHORT_DESCRIPTION)
     except TelegramError as exc:  # cosmetic: the bot works without them
         log.warning("could not set the bot's commands and description: %s", exc)
+    settings: Settings = application.bot_data[SETTINGS]
+    for user_id in settings.admin_user_ids:
+        try:
+            await bot.set_my_commands(
+                [*COMMANDS, *ADMIN_COMMANDS], scope=BotCommandScopeChat(user_id)
+            )
+        except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
+            log.warning("could not set the admin menu for %s: %s", user_id, exc)
     index: NewsIndex = application.bot_data[INDEX]
     await asyncio.to_thread(lambda: index.embedder.encode(["warm up"]))
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
+    feeds.schedule_feed_polling(application)  # default feeds seeded once; polls every N min
+
+
+async def post_shutdown(application: Application) -> None:
+    """Let a running feed poll finish, then close its HTTP client."""
+    await feeds.stop_feed_polling(application)
 
 
 def build_application(
@@ -99,6 +123,7 @@ def build_application(
         .rate_limiter(AIORateLimiter(**RATE_LIMITER_OPTIONS))
         .concurrent_updates(concurrent_updates)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
         .build()
     )
     application.bot_data.update({INDEX: index, SETTINGS: settings, QUESTIONS: ask.QuestionStore()})
@@ -107,6 +132,7 @@ def build_application(
     if settings.allowed_chat_ids:
         application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-1)
     register_digest_handlers(application)  # first: the catch-all handlers below would shadow it
+    feeds.register_feed_handlers(application)  # admins: /feeds /addfeed /removefeed /pollnow
     application.add_handlers(
         [
             CommandHandler("start", info.start, filters=NEW_MESSAGES),

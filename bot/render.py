@@ -15,7 +15,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlsplit
 
-from index.answer import Answer, Citation
+from index.answer import Answer, Citation, Outlet
 from index.store import ArticleRow
 
 MESSAGE_LIMIT = 4096  # Telegram's limit for a text message, in UTF-16 code units
@@ -244,13 +244,13 @@ def _attribution(
     return "— " + " · ".join(part for part in (head, tail) if part)
 
 
-def _also_html(outlets: Sequence[Any], tz: tzinfo | None) -> str:
+def _also_html(outlets: Sequence[Outlet], tz: tzinfo | None) -> str:
     """`Also reported by: <a>Outlet A</a> (12 Apr 2025), Outlet B`, at most a handful."""
     names: list[str] = []
     for outlet in outlets[:ALSO_OUTLETS]:
-        name = getattr(outlet, "source", None) or getattr(outlet, "title", None) or "another outlet"
-        item = _link(_text(_clip(name, OUTLET_CHARS)), getattr(outlet, "url", None))
-        when = format_date(getattr(outlet, "published_at", None), tz)
+        name = outlet.source or outlet.title or "another outlet"
+        item = _link(_text(_clip(name, OUTLET_CHARS)), outlet.url)
+        when = format_date(outlet.published_at, tz)
         names.append(f"{item} ({when})" if when else item)
     if not names:
         return ""
@@ -270,7 +270,7 @@ def _citation_html(citation: Citation, number: int | None = None, tz: tzinfo | N
         citation.title, citation.source, citation.url, citation.published_at, tz
     )
     lines.append(attribution if quote else label + attribution)
-    also = _also_html(tuple(getattr(citation, "also", ()) or ()), tz)
+    also = _also_html(citation.also, tz)
     if also:
         lines.append(also)
     return "\n".join(lines)

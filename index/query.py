@@ -1,8 +1,8 @@
 """What a question says besides its topic: outlets it names, dates it mentions.
 
 "as reported by TechCrunch" should prefer TechCrunch's articles; "on October 7, 2023" should
-prefer that day's; an outlet the index has never heard of ("according to Bloomberg") is a strong
-hint that there is no reporting to cite.
+prefer that day's; an outlet the index has never heard of ("according to Bloomberg"), or a
+person or organisation no article mentions, is a strong hint that there is nothing to cite.
 """
 
 from __future__ import annotations
@@ -56,6 +56,7 @@ class QueryIntent:
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
     clauses: tuple[Clause, ...] = ()
+    names: tuple[str, ...] = ()
 
 
 class QueryAnalyser:
@@ -105,7 +106,29 @@ class QueryAnalyser:
                 days = tuple(d for at, d in dated if begin <= at < end)
                 clauses.append(Clause(question[begin:end].strip(), named, days))
         dates = tuple(dict.fromkeys(d for _, d in dated))
-        return QueryIntent(tuple(found), tuple(dict.fromkeys(unknown)), dates, tuple(clauses))
+        names = []
+        for match in _PROPER_NAME.finditer(question):
+            start, end = match.span(1)
+            name = match.group(1)
+            if name.split()[0].lower() in _NOT_OUTLETS:
+                name = name.split(maxsplit=1)[1] if " " in name else ""
+            if (
+                " " in name
+                and not any(s < end and start < e for s, e in spans)
+                and not any(name.lower() in alias for alias in self.alias_to_sources)
+            ):
+                names.append(name)
+        return QueryIntent(
+            tuple(found),
+            tuple(dict.fromkeys(unknown)),
+            dates,
+            tuple(clauses),
+            tuple(dict.fromkeys(names)),
+        )
+
+
+# "Layton Williams", "Bank of England": capitalised words in a row (possessives cut off)
+_PROPER_NAME = re.compile(r"\b([A-Z][\w\-]+(?:\s+(?:(?:of|de|van|von)\s+)?[A-Z][\w\-]+){1,3})")
 
 
 def _dates(question: str) -> list[tuple[int, date]]:

@@ -67,7 +67,7 @@ class RetrievalConfig:
     sentence_weight: float = 0.0
     clauses: bool = True
     min_dense: float = 0.2
-    abstain_unknown_outlet: bool = False
+    abstain_unknown: bool = True
 
 
 @dataclass
@@ -228,9 +228,25 @@ class Searcher:
         """True when nothing found is close enough to the question to cite."""
         if not passages:
             return True
-        if self.config.abstain_unknown_outlet and self.analyser().analyse(question).unknown_sources:
-            return True
+        if self.config.abstain_unknown:
+            intent = self.analyser().analyse(question)
+            if intent.unknown_sources or any(self.mentions(n) == 0 for n in intent.names):
+                return True
         return passages[0].dense < self.config.min_dense
+
+    def mentions(self, name: str) -> int:
+        """How many chunks mention a name as a phrase (FTS5 applies the same tokenizer)."""
+        self._caches()
+        phrase = '"' + " ".join(words(name)) + '"'
+        if phrase not in self._df_cache:
+            try:
+                row = self.store.conn.execute(
+                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)
+                ).fetchone()
+                self._df_cache[phrase] = int(row[0])
+            except sqlite3.OperationalError:
+                self._df_cache[phrase] = -1
+        return self._df_cache[phrase]
 
     def _bm25(self, question: str) -> dict[int, float]:
         """BM25 of the best `lexical_pool` chunks matching any query term.

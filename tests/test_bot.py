@@ -166,6 +166,7 @@ def make_settings(emu: BotApiEmulator, index: NewsIndex, **overrides: Any) -> Se
         "allowed_chat_ids": [],
         "admin_user_ids": [ADMIN],
         "answer_articles": 3,
+        "feeds": [],  # never follow the public default feeds from a test
     }
     return Settings(_env_file=None, **(values | overrides))
 
@@ -248,8 +249,10 @@ async def test_start_help_and_bot_profile(
     _, [unknown] = await ask(emu, USER, "/nonsense")
     assert "/help" in unknown.plain
     # post_init: the command menu and the profile texts
-    [commands] = emu.commands.values()
-    assert {c["command"] for c in commands} == {"ask", "latest", "sources", "help"}
+    commands = emu.commands['{"type": "default"}', ""]
+    assert {c["command"] for c in commands} == {
+        "ask", "latest", "sources", "help", "digest", "subscribe", "subscriptions", "unsubscribe"
+    }  # fmt: skip
     assert "cited excerpts" in emu.descriptions["description", ""]
     assert emu.errors == []
 

@@ -146,6 +146,7 @@ async def running_bot(
         "telegram_base_url": emu.base_url,
         "allowed_chat_ids": [],
         "admin_user_ids": [ADMIN],
+        "feeds": [],  # never follow the public default feeds from a test
     }
     app = build_application(Settings(_env_file=None, **(values | overrides)), index)
     app.bot_data[CLOCK] = clock

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from html.parser import HTMLParser
 from typing import NamedTuple
@@ -20,7 +20,7 @@ from bot.render import (
     split_messages,
     utf16_len,
 )
-from index.answer import Answer, Citation
+from index.answer import Answer, Citation, Outlet
 from index.store import ArticleRow
 
 NASTY = "<script>alert('x')</script> & co"
@@ -82,21 +82,6 @@ def check(markup: str, limit: int = 4096) -> Parsed:
     checker.close()
     assert not checker.stack, f"unclosed {checker.stack}"
     return Parsed("".join(checker.text), checker.links)
-
-
-@dataclass(frozen=True)
-class Outlet:
-    title: str
-    source: str | None
-    url: str | None
-    published_at: datetime | None
-
-
-@dataclass(frozen=True)
-class CitationWithAlso(Citation):
-    """What `Citation` will look like once `also` lands."""
-
-    also: tuple[Outlet, ...] = ()
 
 
 def cite(
@@ -235,7 +220,7 @@ def test_also_reported_by_other_outlets() -> None:
         Outlet("Same story", "AP", "https://ap.example/x", WHEN),
         Outlet("Same story", "BBC <News>", None, None),
     )
-    citation = CitationWithAlso(**base.__dict__, also=also)
+    citation = replace(base, also=also)
     [message] = render_answer(Answer("q", (citation,)))
     parsed = check(message)
     assert parsed.text.endswith("Also reported by: AP (12 Apr 2025), BBC <News>")
