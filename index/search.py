@@ -52,20 +52,28 @@ class Filters:
 
 @dataclass(frozen=True)
 class RetrievalConfig:
-    """Fusion weights and candidate depth; tuned on the dev half of MultiHop-RAG."""
+    """Fusion weights and depths, tuned on the dev half of MultiHop-RAG (even positions).
+
+    Scores: `dense_weight` x cosine + `lexical_weight` x BM25 (as a share of the best BM25),
+    + `source_bonus` when the chunk's outlet is one the question names, + `date_bonus` when it
+    was published on a date the question names. The best `rerank_depth` are then re-ranked
+    with `sentence_weight` x the share of the question's IDF weight found in their best
+    sentence. Below `min_dense` cosine, or naming an outlet or a name the index has never
+    seen, a question gets "no relevant reporting".
+    """
 
     candidates: int = 100
-    lexical_pool: int = 1000
     source_candidates: int = 30
+    lexical_pool: int = 1000
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
     title_weight: float = 0.5
-    source_bonus: float = 0.0
-    date_bonus: float = 0.0
-    per_article: int = 10
-    rerank_depth: int = 0
-    sentence_weight: float = 0.0
+    source_bonus: float = 0.2
+    date_bonus: float = 0.1
     clauses: bool = True
+    rerank_depth: int = 40
+    sentence_weight: float = 0.6
+    per_article: int = 10
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
