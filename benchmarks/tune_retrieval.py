@@ -48,8 +48,6 @@ def main() -> None:
     positions = [i for i in range(len(questions)) if parity is None or i % 2 == parity]
     # encode every question once, in batches: settings only change what happens after encoding
     texts = [questions[i]["query"] for i in positions]
-    analyser = index.searcher.analyser()
-    texts += [c.text for t in list(texts) for c in analyser.analyse(t).clauses]
     vectors = index.embedder.encode(texts, batch_size=64)
     cache = {text: vector for text, vector in zip(texts, vectors, strict=True)}
     encode = index.searcher.encode

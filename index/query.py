@@ -42,20 +42,10 @@ def outlet_aliases(source: str) -> set[str]:
 
 
 @dataclass(frozen=True)
-class Clause:
-    """The part of a question about one outlet's report: "the TechCrunch article on X"."""
-
-    text: str
-    sources: tuple[str, ...]
-    dates: tuple[date, ...]
-
-
-@dataclass(frozen=True)
 class QueryIntent:
     sources: tuple[str, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
-    clauses: tuple[Clause, ...] = ()
     names: tuple[str, ...] = ()
 
 
@@ -79,13 +69,10 @@ class QueryAnalyser:
         lowered = question.lower()
         found: list[str] = []
         spans: list[tuple[int, int]] = []
-        mentions: list[tuple[int, tuple[str, ...]]] = []
         if self._pattern:
             for match in self._pattern.finditer(lowered):
                 spans.append(match.span())
-                named = tuple(sorted(self.alias_to_sources[match.group(1)]))
-                mentions.append((match.start(), named))
-                for source in named:
+                for source in sorted(self.alias_to_sources[match.group(1)]):
                     if source not in found:
                         found.append(source)
         unknown: list[str] = []
@@ -96,16 +83,7 @@ class QueryAnalyser:
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
                 unknown.append(name)
-        dated = _dates(question)
-        clauses: list[Clause] = []
-        if len(mentions) >= 2:
-            # a clause runs from one outlet mention to the next; the opening words go with
-            # the first ("Does the TechCrunch article on X ... while The Verge says Y?")
-            bounds = [0] + [start for start, _ in mentions[1:]] + [len(question)]
-            for (_, named), begin, end in zip(mentions, bounds, bounds[1:], strict=False):
-                days = tuple(d for at, d in dated if begin <= at < end)
-                clauses.append(Clause(question[begin:end].strip(), named, days))
-        dates = tuple(dict.fromkeys(d for _, d in dated))
+        dates = tuple(dict.fromkeys(_dates(question)))
         names = []
         for match in _PROPER_NAME.finditer(question):
             start, end = match.span(1)
@@ -122,7 +100,6 @@ class QueryAnalyser:
             tuple(found),
             tuple(dict.fromkeys(unknown)),
             dates,
-            tuple(clauses),
             tuple(dict.fromkeys(names)),
         )
 
@@ -131,13 +108,13 @@ class QueryAnalyser:
 _PROPER_NAME = re.compile(r"\b([A-Z][\w\-]+(?:\s+(?:(?:of|de|van|von)\s+)?[A-Z][\w\-]+){1,3})")
 
 
-def _dates(question: str) -> list[tuple[int, date]]:
-    """Dates like "October 7, 2023" with their position in the question."""
+def _dates(question: str) -> list[date]:
+    """Dates like "October 7, 2023"."""
     found = []
     for match in _DATE.finditer(question):
         month, day, year = match.groups()
         try:
-            found.append((match.start(), date(int(year), _MONTHS[month.lower()], int(day))))
+            found.append(date(int(year), _MONTHS[month.lower()], int(day)))
         except ValueError:
             continue
     return found

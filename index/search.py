@@ -12,7 +12,7 @@ from datetime import datetime
 import numpy as np
 
 from index.chunking import split_sentences
-from index.query import Clause, QueryAnalyser
+from index.query import QueryAnalyser
 from index.store import ArticleRow, Store, iso
 from index.text import query_terms, stem, words
 from index.vectors import Vectors
@@ -70,7 +70,6 @@ class RetrievalConfig:
     title_weight: float = 0.5
     source_bonus: float = 0.2
     date_bonus: float = 0.1
-    clauses: bool = True
     rerank_depth: int = 40
     sentence_weight: float = 0.6
     per_article: int = 10
@@ -134,10 +133,8 @@ class Searcher:
     def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
         """Rank chunks for the question.
 
-        The whole question and, when it names several outlets, each outlet's clause are
-        queries of their own ("the TechCrunch article on X, while The Verge says Y"): each
-        brings candidates from the outlet it names (dense and BM25), each scores every
-        candidate, and a chunk keeps its best score. Named outlets and dates earn a bonus.
+        Candidates come from the whole index and from each outlet the question names (dense and
+        BM25 both); every candidate is scored on both, with a bonus for a named outlet or date.
         """
         filters = filters or Filters()
         cfg = self.config
@@ -149,47 +146,37 @@ class Searcher:
             allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
-        queries = [Clause(question, intent.sources, intent.dates)]
-        if cfg.clauses:
-            queries.extend(intent.clauses)
-        query_vectors = self.encode([q.text for q in queries])
+        vector = self.encode([question])[0]
+        bm25 = self._bm25(question)
+        if allowed is not None:
+            bm25 = {i: s for i, s in bm25.items() if i in allowed}
+        top_score = max(bm25.values(), default=0.0) or 1.0
+        pools: list[list[int] | None] = [sorted(allowed) if allowed is not None else None]
+        for source in intent.sources:
+            pools.append([i for i in self.source_chunks(source) if allowed is None or i in allowed])
         candidates: set[int] = set()
-        lexical: list[dict[int, float]] = []
-        for query, vector in zip(queries, query_vectors, strict=True):
-            bm25 = self._bm25(query.text)
-            if allowed is not None:
-                bm25 = {i: s for i, s in bm25.items() if i in allowed}
-            top_score = max(bm25.values(), default=0.0) or 1.0
-            lexical.append({i: s / top_score for i, s in bm25.items()})
-            pools: list[list[int] | None] = [sorted(allowed) if allowed is not None else None]
-            for source in query.sources:
-                ids = self.source_chunks(source)
-                pools.append([i for i in ids if allowed is None or i in allowed])
-            for pool in pools:
-                depth = cfg.candidates if pool is pools[0] else cfg.source_candidates
-                candidates.update(i for i, _ in vectors.search(vector, depth, pool))
-                in_pool = bm25 if pool is None else {i: bm25[i] for i in pool if i in bm25}
-                candidates.update(_top(in_pool, depth))
+        for pool in pools:
+            depth = cfg.candidates if pool is pools[0] else cfg.source_candidates
+            candidates.update(i for i, _ in vectors.search(vector, depth, pool))
+            candidates.update(
+                _top(bm25 if pool is None else {i: bm25[i] for i in pool if i in bm25}, depth)
+            )
         if not candidates:
             return []
         meta = self.store.chunk_meta(list(candidates))
         ids = [i for i in candidates if i in meta]  # others were removed by a concurrent ingest
-        dense = vectors.cosines(ids, query_vectors)  # rows: chunks, columns: queries
+        dense = vectors.cosines(ids, vector[None, :])[:, 0]
+        named, days = set(intent.sources), set(intent.dates)
         scored = []
-        for row, chunk_id in enumerate(ids):
+        for chunk_id, d in zip(ids, dense.tolist(), strict=True):
             _, source, published = meta[chunk_id]
-            day = published.date() if published else None
-            best = (float("-inf"), 0.0, 0.0)
-            for column, query in enumerate(queries):
-                d = float(dense[row, column])
-                lex = lexical[column].get(chunk_id, 0.0)
-                score = cfg.dense_weight * d + cfg.lexical_weight * lex
-                if source in query.sources:
-                    score += cfg.source_bonus
-                if day in query.dates:
-                    score += cfg.date_bonus
-                best = max(best, (score, d, lex))
-            scored.append((best[0], chunk_id, best[1], best[2]))
+            lex = bm25.get(chunk_id, 0.0) / top_score
+            score = cfg.dense_weight * d + cfg.lexical_weight * lex
+            if source in named:
+                score += cfg.source_bonus
+            if published is not None and published.date() in days:
+                score += cfg.date_bonus
+            scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
         texts: dict[int, str] = {}
         if cfg.sentence_weight and cfg.rerank_depth:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 STOPWORDS = frozenset(
     """a about above after again against all also am an and any are as at be because been before
@@ -31,6 +32,7 @@ def query_terms(question: str) -> list[str]:
     return list(seen)
 
 
+@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A crude suffix stripper, enough to match `talks` with `talk` when picking quotes."""
     word = word.lower().removesuffix("'s")
