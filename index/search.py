@@ -164,8 +164,9 @@ class Searcher:
         if not candidates:
             return []
         meta = self.store.chunk_meta(list(candidates))
-        ids = [i for i in candidates if i in meta]  # others were removed by a concurrent ingest
-        dense = vectors.cosines(ids, vector[None, :])[:, 0]
+        # a concurrent ingest may have committed rows whose vectors are not swapped in yet
+        ids = [i for i in candidates if i in meta and i in vectors]
+        dense = vectors.cosines(ids, vector)
         named, days = set(intent.sources), set(intent.dates)
         scored = []
         for chunk_id, d in zip(ids, dense.tolist(), strict=True):
