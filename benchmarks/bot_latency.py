@@ -126,6 +126,7 @@ async def bot_run(
             telegram_bot_token=emulator.token,
             telegram_base_url=emulator.base_url,
             answer_articles=page,
+            feeds=[],  # measure questions, not feed polling
         )
         app = build_application(settings, index)
         async with app:

@@ -145,6 +145,7 @@ async def run(index: NewsIndex, args: argparse.Namespace) -> None:
             data_dir=index.data_dir,
             telegram_bot_token=emulator.token,
             telegram_base_url=emulator.base_url,
+            feeds=[],  # measure digests, not feed polling
         )
         app = build_application(settings, index)
         app.bot_data[CLOCK] = lambda: DUE

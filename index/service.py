@@ -256,14 +256,17 @@ class NewsIndex:
     ) -> int:
         texts = [c.embed_text for _, _, chunks in batch for c in chunks]
         embedder = self.ingest_embedder
-        parts = []
+        # Encode longest first across the whole batch, as one `encode` call would (less padding
+        # per model batch), but in steps, so progress can be reported.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
+        vectors = np.zeros((len(texts), embedder.dim), np.float32)
         step = 256
-        for start in range(0, len(texts), step):
-            parts.append(embedder.encode(texts[start : start + step]))
-            done += min(step, len(texts) - start)
+        for start in range(0, len(order), step):
+            rows = order[start : start + step]
+            vectors[rows] = embedder.encode([texts[i] for i in rows])
+            done += len(rows)
             if progress:
                 progress(done)
-        vectors = np.vstack(parts) if parts else np.zeros((0, embedder.dim), np.float32)
 
         now = now or datetime.now(UTC)
         new_vectors = self.vectors().copy() if self.generation else Vectors(embedder.dim)
