@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from bot.app import share_the_interpreter
 from bot.poller import FeedPoller
 from corpus.feedlist import FeedList
 from corpus.models import Article
@@ -325,6 +326,7 @@ def main() -> None:
     parser.add_argument("--full-share", type=float, default=0.5, help="items with full text")
     parser.add_argument("--workers", type=int, default=4, help="FeedPoller threads")
     args = parser.parse_args()
+    share_the_interpreter()  # as the bot does (`build_application`)
 
     stories = [make_story(n) for n in range(args.items)]
     sites = start_sites(args.hosts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sys
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -104,6 +105,17 @@ async def post_shutdown(application: Application) -> None:
     await feeds.stop_feed_polling(application)
 
 
+# Feed ingests run in a worker thread beside the questions. With Python's default 5 ms GIL
+# switch interval a question waits up to 5 ms at every hand-over back from torch, behind the
+# ingest's pure-Python chunking; 0.5 ms keeps those waits short (benchmarks/feed_throughput.py).
+GIL_SWITCH_INTERVAL = 0.0005
+
+
+def share_the_interpreter() -> None:
+    """Let question threads get the interpreter back quickly while an ingest thread runs."""
+    sys.setswitchinterval(GIL_SWITCH_INTERVAL)
+
+
 def build_application(
     settings: Settings, index: NewsIndex, *, concurrent_updates: bool | int = True
 ) -> Application:
@@ -111,6 +123,7 @@ def build_application(
     token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
     if not token.strip():
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    share_the_interpreter()
     application = (
         Application.builder()
         .token(token.strip())
