@@ -164,9 +164,8 @@ class Searcher:
         if not candidates:
             return []
         meta = self.store.chunk_meta(list(candidates))
-        # a concurrent ingest may have committed rows whose vectors are not swapped in yet
-        ids = [i for i in candidates if i in meta and i in vectors]
-        dense = vectors.cosines(ids, vector)
+        ids = [i for i in candidates if i in meta]  # others were removed by a concurrent ingest
+        dense = vectors.cosines(ids, vector[None, :])[:, 0]
         named, days = set(intent.sources), set(intent.dates)
         scored = []
         for chunk_id, d in zip(ids, dense.tolist(), strict=True):

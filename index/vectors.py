@@ -23,13 +23,9 @@ class Vectors:
     def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
         self.dim = dim
         self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
-        self._view: tuple[np.ndarray, np.ndarray, dict[int, int]] | None = None
 
     def __len__(self) -> int:
         return int(self.index.ntotal)
-
-    def __contains__(self, chunk_id: int) -> bool:
-        return chunk_id in self._rows()[2]
 
     def copy(self) -> Vectors:
         return Vectors(self.dim, faiss.clone_index(self.index))
@@ -37,26 +33,10 @@ class Vectors:
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         if len(ids):
             self.index.add_with_ids(vectors.astype(np.float32), ids.astype(np.int64))
-            self._view = None
 
     def remove(self, ids: list[int]) -> None:
         if ids:
             self.index.remove_ids(np.asarray(ids, dtype=np.int64))
-            self._view = None
-
-    def _rows(self) -> tuple[np.ndarray, np.ndarray, dict[int, int]]:
-        """The stored vectors as one matrix, their chunk ids, and id -> row (built once).
-
-        Restricted searches (one outlet, a date range) and re-scoring use it: a FAISS
-        IDSelector rebuilds a set of the allowed ids on every call, which costs more than
-        scoring the few rows directly.
-        """
-        if self._view is None:
-            ntotal = len(self)
-            matrix = self.index.index.reconstruct_n(0, ntotal) if ntotal else np.zeros((0, 1))
-            ids = faiss.vector_to_array(self.index.id_map).astype(np.int64)
-            self._view = (matrix, ids, {int(i): row for row, i in enumerate(ids)})
-        return self._view
 
     def search(
         self, query: np.ndarray, k: int, allowed: list[int] | None = None
@@ -64,24 +44,30 @@ class Vectors:
         """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids."""
         if len(self) == 0 or k <= 0:
             return []
+        params = None
         if allowed is not None:
             if not allowed:
                 return []
-            row_of = self._rows()[2]
-            found = [i for i in allowed if i in row_of]
-            scores = self.cosines(found, query)
-            best = np.argsort(-scores)[:k]
-            return [(found[j], float(scores[j])) for j in best]
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+            k = min(k, len(allowed))
         k = min(k, len(self))
-        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k)
+        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
         return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
 
-    def cosines(self, ids: list[int], query: np.ndarray) -> np.ndarray:
-        """Cosines of the given chunks (all must be stored) with one query vector."""
-        matrix, _, row_of = self._rows()
-        if not ids:
-            return np.zeros(0, dtype=np.float32)
-        return matrix[[row_of[i] for i in ids]] @ np.asarray(query, dtype=np.float32)
+    def cosines(self, ids: list[int], queries: np.ndarray) -> np.ndarray:
+        """Scores of the given chunks (rows) against each query vector (columns).
+
+        A chunk without a vector (committed by a concurrent ingest whose vectors are not
+        swapped in yet) scores 0.
+        """
+        stored = np.zeros((len(ids), self.dim), dtype=np.float32)
+        for row, chunk_id in enumerate(ids):
+            try:
+                stored[row] = self.index.reconstruct(int(chunk_id))
+            except RuntimeError:
+                continue
+        return stored @ np.asarray(queries, dtype=np.float32).T
 
     # -- persistence ------------------------------------------------------------------------
 
