@@ -30,7 +30,6 @@ from bot.poller import FeedPoller
 from corpus.feedlist import FeedList
 from corpus.models import Article
 from index import NewsIndex
-from index.embedder import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTIHOP = ROOT.parent / "shared" / "newsdata" / "MultiHopRAG.json"
@@ -337,10 +336,11 @@ def main() -> None:
         f"pages {min(page_kb):.1f}-{max(page_kb):.1f} kB"
     )
 
-    embedder = Embedder()
-    embedder.encode(["warm up the model"])
     with tempfile.TemporaryDirectory() as tmp:
-        index = NewsIndex(Path(tmp) / "data", create=True, embedder=embedder)
+        # as `newsbot serve` opens it: questions and ingests get a model instance each
+        index = NewsIndex(Path(tmp) / "data", create=True)
+        index.embedder.encode(["warm up the model"])
+        index.ingest_embedder.encode(["warm up the model"])
         feedlist = FeedList(Path(tmp) / "data" / "feeds.sqlite")
         for url in feed_urls:
             feedlist.add(url)
