@@ -42,6 +42,8 @@ from pathlib import Path
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from index.text import query_terms
+
 # --------------------------------------------------------------------------------------------
 # Errors and constants
 
@@ -276,22 +278,11 @@ def digest_window_start(sub: Subscription, now_utc: datetime) -> datetime:
 # --------------------------------------------------------------------------------------------
 # Command arguments
 
-STOPWORDS = frozenset(
-    """a about above after again against all also am an and any are as at be because been
-    before being below between both but by can could did do does doing down during each few for
-    from further had has have having he her here hers herself him himself his how i if in into is
-    it its itself just me more most my myself no nor not now of off on once only or other our
-    ours out over own same she should so some such than that the their theirs them themselves
-    then there these they this those through to too under until up very was we were what when
-    where which while who whom why will with would you your yours yourself yourselves""".split()
-)
-
 _HHMM = re.compile(r"^(\d{1,2}):(\d{2})$")
 _TIME_LIKE = re.compile(
     r"^(?=.*\d)(\d*[:.]\d*|\d{1,2}h\d{0,2}|\d{1,2}(:\d{2})?\s*[ap]\.?m\.?)$", re.IGNORECASE
 )
 _ZONE_SHAPED = re.compile(r"^[A-Za-z][\w+\-]*(/[\w+\-]+)+$")
-_WORD = re.compile(r"\w+")
 _QUOTES = "\"'“”‘’«»"
 
 
@@ -334,8 +325,7 @@ def clean_topic(words: list[str]) -> str | None:
     if not any(w.strip() for w in words):
         return None
     topic = " ".join(" ".join(words).split()).strip(_QUOTES).strip()
-    content = [w for w in _WORD.findall(topic.lower()) if w not in STOPWORDS]
-    if not content:
+    if not query_terms(topic):  # what retrieval would search for: the same stopwords
         raise UsageError(
             "That topic has no searchable words. Name a subject, e.g. /subscribe 08:00 Syria."
         )
