@@ -189,7 +189,7 @@ def main() -> None:
         index.close()
 
     workers = min(32, (os.cpu_count() or 1) + 4)
-    limit = RATE_LIMITER_OPTIONS["overall_max_rate"]
+    limit = RATE_LIMITER_OPTIONS["overall_max_rate"] / RATE_LIMITER_OPTIONS["overall_time_period"]
     print(f"\n{len(sequential)} questions one after another (answer_articles={page}, warm caches):")
     print(f"  bare NewsIndex.answer(top={top})   {summary(bare)}")
     print(f"  bot, question -> first reply     {summary(one_by_one)}")
@@ -199,7 +199,7 @@ def main() -> None:
     print(f"  bare index on {workers} threads         {bare_rate:7.1f} answers/s")
     print(f"  bot                              {bot_rate:7.1f} answers/s   {summary(at_once)}")
     print(
-        f"  (the bot's rate limiter allows {limit} requests/s overall; each answer costs a "
+        f"  (the bot's rate limiter allows {limit:g} requests/s overall; each answer costs a "
         "'typing' action plus its messages)"
     )
 
