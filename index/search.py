@@ -70,7 +70,7 @@ class RetrievalConfig:
     title_weight: float = 0.5
     source_bonus: float = 0.2
     date_bonus: float = 0.1
-    rerank_depth: int = 40
+    rerank_depth: int = 20
     sentence_weight: float = 0.6
     per_article: int = 10
     min_dense: float = 0.2

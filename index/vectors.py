@@ -61,12 +61,18 @@ class Vectors:
         A chunk without a vector (committed by a concurrent ingest whose vectors are not
         swapped in yet) scores 0.
         """
-        stored = np.zeros((len(ids), self.dim), dtype=np.float32)
-        for row, chunk_id in enumerate(ids):
-            try:
-                stored[row] = self.index.reconstruct(int(chunk_id))
-            except RuntimeError:
-                continue
+        keys = np.asarray(ids, dtype=np.int64)
+        try:
+            stored = self.index.reconstruct_batch(keys) if len(keys) else None
+        except RuntimeError:  # some key is missing: look them up one by one
+            stored = None
+        if stored is None:
+            stored = np.zeros((len(ids), self.dim), dtype=np.float32)
+            for row, chunk_id in enumerate(ids):
+                try:
+                    stored[row] = self.index.reconstruct(int(chunk_id))
+                except RuntimeError:
+                    continue
         return stored @ np.asarray(queries, dtype=np.float32).T
 
     # -- persistence ------------------------------------------------------------------------
