@@ -68,8 +68,8 @@ class RetrievalConfig:
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
     title_weight: float = 0.5
-    source_bonus: float = 0.2
-    date_bonus: float = 0.1
+    source_bonus: float = 0.3
+    date_bonus: float = 0.2
     rerank_depth: int = 20
     sentence_weight: float = 0.6
     per_article: int = 10
