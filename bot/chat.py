@@ -76,7 +76,7 @@ async def run_chat(
             handled.setdefault(update.update_id, asyncio.Event()).set()
 
         application.add_handler(TypeHandler(Update, mark_handled), group=LAST_GROUP)
-        async with _running(application):
+        async with polling(application):
             loop = asyncio.get_running_loop()
             lines: asyncio.Queue[str | None] = asyncio.Queue()
             reader = threading.Thread(
@@ -110,8 +110,11 @@ async def run_chat(
 
 
 @contextlib.asynccontextmanager
-async def _running(application: Application) -> AsyncIterator[Application]:
-    """Started and polling (what `run_polling` does, minus owning the event loop)."""
+async def polling(application: Application) -> AsyncIterator[Application]:
+    """Started and polling (what `run_polling` does, minus owning the event loop).
+
+    The console chat and the end-to-end tests run the application this way.
+    """
     async with application:
         await application.post_init(application)
         await application.start()

@@ -1176,6 +1176,12 @@ class BotApiEmulator:
         """A position in the call log; pass it as ``since=`` to only see what comes after."""
         return len(self.calls)
 
+    async def say(self, chat_id: int, text: str, **kwargs: Any) -> ChatMessage:
+        """A user writes `text`; returns the bot's one reply (fails if it sends more or none)."""
+        self.send_user_message(chat_id, text, **kwargs)
+        [reply] = await self.wait_for_messages(chat_id)
+        return reply
+
     async def wait_for_messages(
         self, chat_id: int, count: int = 1, *, since: int | None = None, timeout: float = 10.0
     ) -> list[ChatMessage]:

@@ -21,7 +21,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application, webhook_options
-from bot.chat import run_chat
+from bot.chat import polling, run_chat
 from bot.cli import main
 from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from bot.handlers.access import PRIVATE_BOT
@@ -177,15 +177,8 @@ async def running_bot(
 ) -> AsyncIterator[Application]:
     """The application as `newsbot serve` runs it, long polling the emulator."""
     app = build_application(make_settings(emu, index, **overrides), index)
-    async with app:
-        await app.post_init(app)
-        await app.start()
-        await app.updater.start_polling(timeout=5)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with polling(app):
+        yield app
 
 
 @pytest.fixture

@@ -164,13 +164,6 @@ async def running_bot(
             await app.stop()
 
 
-async def say(emu: BotApiEmulator, chat_id: int, text: str, **kwargs: Any) -> ChatMessage:
-    """A user writes `text`; returns the bot's one reply."""
-    emu.send_user_message(chat_id, text, **kwargs)
-    [reply] = await emu.wait_for_messages(chat_id)
-    return reply
-
-
 async def tick(app: Application, clock: Clock, when: datetime) -> TickReport:
     clock.now = when
     return await run_tick(app)
@@ -195,36 +188,36 @@ def sub_id_of(reply: ChatMessage) -> str:
 async def test_subscribe_list_and_unsubscribe(emu: BotApiEmulator, index: NewsIndex) -> None:
     clock = Clock(at(0, 12))  # 15:00 in Istanbul
     async with running_bot(emu, index, clock) as app:
-        first = await say(emu, USER, "/subscribe 07:30 Europe/Istanbul Syria")
+        first = await emu.say(USER, "/subscribe 07:30 Europe/Istanbul Syria")
         assert first.plain.startswith("Subscribed: a daily digest")
         assert "at 07:30 Europe/Istanbul on “Syria”" in first.plain
         assert "Next one: Wed 15 Jan 2025, 07:30." in first.plain  # local time, tomorrow
         syria = sub_id_of(first)
         assert f"/unsubscribe {syria}" in first.plain
 
-        evening = await say(emu, USER, "/subscribe 18:00")  # the zone the chat named last
+        evening = await emu.say(USER, "/subscribe 18:00")  # the zone the chat named last
         assert "at 18:00 Europe/Istanbul." in evening.plain
         assert "Next one: Tue 14 Jan 2025, 18:00." in evening.plain  # later today
-        again = await say(emu, USER, "/subscribe 18:00 Europe/Istanbul")
+        again = await emu.say(USER, "/subscribe 18:00 Europe/Istanbul")
         assert again.plain.startswith("You already have this digest")
         assert len(store(app).list_for_chat(USER)) == 2
 
-        listing = await say(emu, USER, "/subscriptions")
+        listing = await emu.say(USER, "/subscriptions")
         assert f"{syria} at 07:30 Europe/Istanbul on “Syria” — next: Wed 15 Jan 2025" in (
             listing.plain
         )
         assert sub_id_of(evening) in listing.plain and "/unsubscribe all" in listing.plain
 
-        stopped = await say(emu, USER, f"/unsubscribe {syria.lower()}")
+        stopped = await emu.say(USER, f"/unsubscribe {syria.lower()}")
         assert stopped.plain == f"Stopped the daily digest {syria}."
-        unknown = await say(emu, USER, "/unsubscribe ZZZZZZ")
+        unknown = await emu.say(USER, "/unsubscribe ZZZZZZ")
         assert "no digest ZZZZZZ" in unknown.plain
-        usage = await say(emu, USER, "/unsubscribe")
+        usage = await emu.say(USER, "/unsubscribe")
         assert "/unsubscribe all" in usage.plain
-        everything = await say(emu, USER, "/unsubscribe all")
+        everything = await emu.say(USER, "/unsubscribe all")
         assert everything.plain == "Stopped 1 daily digest(s) in this chat."
         assert store(app).list_for_chat(USER) == []
-        empty = await say(emu, USER, "/subscriptions")
+        empty = await emu.say(USER, "/subscriptions")
         assert empty.plain.startswith("No daily digests here yet") and "/subscribe" in empty.plain
     assert emu.errors == []
 
@@ -233,15 +226,15 @@ async def test_bad_input_gets_usage_and_stores_nothing(
     emu: BotApiEmulator, index: NewsIndex
 ) -> None:
     async with running_bot(emu, index, Clock(at(0, 12))) as app:
-        late = await say(emu, USER, "/subscribe 25:00")
+        late = await emu.say(USER, "/subscribe 25:00")
         assert "not a valid time" in late.plain and "/subscribe [HH:MM] [Area/City]" in late.plain
-        mars = await say(emu, USER, "/subscribe 08:00 Mars/Base")
+        mars = await emu.say(USER, "/subscribe 08:00 Mars/Base")
         assert "Unknown time zone 'Mars/Base'" in mars.plain and "Europe/Istanbul" in mars.plain
-        stopwords = await say(emu, USER, "/subscribe 08:00 UTC the of and")
+        stopwords = await emu.say(USER, "/subscribe 08:00 UTC the of and")
         assert "no searchable words" in stopwords.plain
         assert store(app).list_for_chat(USER) == []
         assert store(app).chat_timezone(USER) is None  # not even the zone of a refused command
-        digest = await say(emu, USER, "/digest the of")
+        digest = await emu.say(USER, "/digest the of")
         assert "no searchable words" in digest.plain
     assert emu.errors == []
 
@@ -255,8 +248,8 @@ async def test_digests_fire_at_local_time_in_two_zones(
     clock = Clock(at(0, 13))  # after 07:30 in both zones: the first digests are tomorrow's
     index.ingest([QUAKE, DERBY], now=at(0, 14))
     async with running_bot(emu, index, clock) as app:
-        await say(emu, USER, "/subscribe 07:30 Europe/Istanbul")  # 04:30 UTC
-        await say(emu, OTHER_USER, "/subscribe 07:30 America/New_York")  # 12:30 UTC in winter
+        await emu.say(USER, "/subscribe 07:30 Europe/Istanbul")  # 04:30 UTC
+        await emu.say(OTHER_USER, "/subscribe 07:30 America/New_York")  # 12:30 UTC in winter
 
         assert (await tick(app, clock, at(1, 4, 29))).sent == 0
         report = await tick(app, clock, at(1, 4, 30))
@@ -280,7 +273,7 @@ async def test_daylight_saving_keeps_the_local_time(emu: BotApiEmulator, index: 
     """New York moves from UTC-5 to UTC-4 on Sunday 9 March 2025: 07:30 stays 07:30."""
     clock = Clock(datetime(2025, 3, 7, 13, 0, tzinfo=UTC))  # Friday 08:00 in New York
     async with running_bot(emu, index, clock) as app:
-        reply = await say(emu, USER, "/subscribe 07:30 America/New_York")
+        reply = await emu.say(USER, "/subscribe 07:30 America/New_York")
         assert "Next one: Sat 8 Mar 2025, 07:30." in reply.plain
         # Saturday, still standard time: 12:30 UTC
         assert (await tick(app, clock, datetime(2025, 3, 8, 11, 30, tzinfo=UTC))).sent == 0
@@ -299,7 +292,7 @@ async def test_daylight_saving_keeps_the_local_time(emu: BotApiEmulator, index: 
 async def test_each_digest_has_only_new_articles(emu: BotApiEmulator, index: NewsIndex) -> None:
     clock = Clock(at(0, 6))
     async with running_bot(emu, index, clock) as app:
-        await say(emu, USER, "/subscribe 08:00 UTC")
+        await emu.say(USER, "/subscribe 08:00 UTC")
         index.ingest([QUAKE, DERBY], now=at(0, 7))
         await tick(app, clock, at(0, 8))
         index.ingest([CLIMATE, COPPER], now=at(0, 12))
@@ -317,8 +310,8 @@ async def test_topic_and_one_entry_per_story(emu: BotApiEmulator, index: NewsInd
     clock = Clock(at(0, 6))
     index.ingest([QUAKE, QUAKE_TOO, DERBY, CLIMATE], now=at(0, 7))
     async with running_bot(emu, index, clock) as app:
-        await say(emu, USER, "/subscribe 08:00 UTC")
-        await say(emu, OTHER_USER, "/subscribe 08:00 UTC climate")
+        await emu.say(USER, "/subscribe 08:00 UTC")
+        await emu.say(OTHER_USER, "/subscribe 08:00 UTC climate")
         report = await tick(app, clock, at(0, 8))
         assert (report.sent, report.built) == (2, 2)  # one search per distinct topic
         [everything] = digests(emu, USER)
@@ -343,7 +336,7 @@ async def test_a_restart_sends_no_duplicate(emu: BotApiEmulator, index: NewsInde
     clock = Clock(at(0, 6))
     index.ingest([QUAKE], now=at(0, 7))
     async with running_bot(emu, index, clock) as first_run:
-        await say(emu, USER, "/subscribe 08:00 UTC")
+        await emu.say(USER, "/subscribe 08:00 UTC")
         assert (await tick(first_run, clock, at(0, 8))).sent == 1
     # a new process on the same data directory: the schedule comes back from SQLite
     async with running_bot(emu, index, clock) as second_run:
@@ -361,7 +354,7 @@ async def test_missed_digests_within_and_beyond_the_grace(
 ) -> None:
     clock = Clock(at(0, 6))
     async with running_bot(emu, index, clock) as app:  # DIGEST_GRACE_MINUTES=120
-        await say(emu, USER, "/subscribe 08:00 UTC")
+        await emu.say(USER, "/subscribe 08:00 UTC")
         # down at 08:00, back at 09:30: still sent
         late = await tick(app, clock, at(0, 9, 30))
         assert (late.sent, late.skipped) == (1, 0)
@@ -384,8 +377,8 @@ async def test_a_blocked_chat_is_paused_and_the_others_still_get_theirs(
 ) -> None:
     clock = Clock(at(0, 6))
     async with running_bot(emu, index, clock) as app:
-        blocked = sub_id_of(await say(emu, USER, "/subscribe 08:00 UTC"))
-        await say(emu, OTHER_USER, "/subscribe 08:00 UTC")
+        blocked = sub_id_of(await emu.say(USER, "/subscribe 08:00 UTC"))
+        await emu.say(OTHER_USER, "/subscribe 08:00 UTC")
         emu.block_chat(USER)
         report = await tick(app, clock, at(0, 8))
         assert (report.sent, report.paused, report.failed) == (1, 1, 0)
@@ -403,7 +396,7 @@ async def test_a_blocked_chat_is_paused_and_the_others_still_get_theirs(
         ]
         # the user unblocks the bot and comes back
         emu.block_chat(USER, blocked=False)
-        back = await say(emu, USER, "/subscribe 08:00 UTC")
+        back = await emu.say(USER, "/subscribe 08:00 UTC")
         assert "Welcome back" in back.plain
         assert (await tick(app, clock, at(2, 8))).sent == 2
         assert len(digests(emu, USER)) == 1
@@ -413,7 +406,7 @@ async def test_a_blocked_chat_is_paused_and_the_others_still_get_theirs(
 async def test_flood_control_is_waited_out(emu: BotApiEmulator, index: NewsIndex) -> None:
     clock = Clock(at(0, 6))
     async with running_bot(emu, index, clock) as app:
-        await say(emu, USER, "/subscribe 08:00 UTC")
+        await emu.say(USER, "/subscribe 08:00 UTC")
         emu.fail_next("sendMessage", 429, retry_after=1)
         report = await tick(app, clock, at(0, 8))
     assert report.sent == 1 and len(digests(emu, USER)) == 1
@@ -426,7 +419,7 @@ async def test_the_job_queue_runs_the_tick(emu: BotApiEmulator, index: NewsIndex
     async with running_bot(emu, index, clock, job=True, digest_tick_seconds=0.2) as app:
         [job] = app.job_queue.get_jobs_by_name(JOB_NAME)
         assert job.next_t is not None and job.job.trigger.interval.total_seconds() == 0.2
-        await say(emu, USER, "/subscribe 08:00 UTC")
+        await emu.say(USER, "/subscribe 08:00 UTC")
         clock.now = at(0, 8)
         [digest] = await emu.wait_for_messages(USER, 1, since=emu.mark())
         assert digest.plain.startswith("Your daily digest")
@@ -440,14 +433,14 @@ async def test_in_groups_only_admins_manage_digests(emu: BotApiEmulator, index: 
     clock = Clock(at(0, 6))
     emu.set_admins(GROUP, [ADMIN])
     async with running_bot(emu, index, clock) as app:
-        refused = await say(emu, GROUP, "/subscribe 08:00 UTC", user_id=MEMBER)
+        refused = await emu.say(GROUP, "/subscribe 08:00 UTC", user_id=MEMBER)
         assert refused.plain == ADMINS_ONLY
         assert store(app).list_for_chat(GROUP) == []
-        accepted = await say(emu, GROUP, "/subscribe 08:00 UTC", user_id=ADMIN)
+        accepted = await emu.say(GROUP, "/subscribe 08:00 UTC", user_id=ADMIN)
         assert accepted.plain.startswith("Subscribed")
-        refused = await say(emu, GROUP, "/unsubscribe all", user_id=MEMBER)
+        refused = await emu.say(GROUP, "/unsubscribe all", user_id=MEMBER)
         assert refused.plain == ADMINS_ONLY
-        listing = await say(emu, GROUP, "/subscriptions", user_id=MEMBER)  # reading is fine
+        listing = await emu.say(GROUP, "/subscriptions", user_id=MEMBER)  # reading is fine
         assert sub_id_of(accepted) in listing.plain
 
         await tick(app, clock, at(0, 8))
@@ -481,7 +474,7 @@ async def test_forum_digest_goes_to_its_topic(emu: BotApiEmulator, index: NewsIn
     clock = Clock(at(0, 6))
     emu.set_admins(FORUM, [], creator_id=ADMIN)
     async with running_bot(emu, index, clock) as app:
-        reply = await say(emu, FORUM, "/subscribe 08:00 UTC", user_id=ADMIN, message_thread_id=7)
+        reply = await emu.say(FORUM, "/subscribe 08:00 UTC", user_id=ADMIN, message_thread_id=7)
         assert reply.message_thread_id == 7
         [sub] = store(app).list_for_chat(FORUM)
         assert sub.thread_id == 7
@@ -494,8 +487,8 @@ async def test_forum_digest_goes_to_its_topic(emu: BotApiEmulator, index: NewsIn
 async def test_the_unsubscribe_button(emu: BotApiEmulator, index: NewsIndex) -> None:
     clock = Clock(at(0, 6))
     async with running_bot(emu, index, clock) as app:
-        sub_id = sub_id_of(await say(emu, USER, "/subscribe 08:00 UTC"))
-        await say(emu, USER, "/subscribe 08:00 UTC climate")
+        sub_id = sub_id_of(await emu.say(USER, "/subscribe 08:00 UTC"))
+        await emu.say(USER, "/subscribe 08:00 UTC climate")
         await tick(app, clock, at(0, 8))
         first, second = digests(emu, USER)
         data = {m.buttons[0]["callback_data"] for m in (first, second)}
@@ -510,7 +503,7 @@ async def test_the_unsubscribe_button(emu: BotApiEmulator, index: NewsIndex) -> 
         assert mine.buttons == []  # the button is gone
         assert [s.topic for s in store(app).list_for_chat(USER)] == ["climate"]
 
-        await say(emu, USER, "/unsubscribe all")
+        await emu.say(USER, "/unsubscribe all")
         stale = emu.press_button(USER, other.message_id, other.buttons[0]["callback_data"])
         assert (await emu.wait_for_callback_answer(stale))["text"] == ALREADY_STOPPED
         await emu.wait_for_call("editMessageReplyMarkup")  # answered first, then edited
@@ -524,16 +517,16 @@ async def test_digest_command(emu: BotApiEmulator, index: NewsIndex) -> None:
     index.ingest([DERBY, CLIMATE], now=at(0, 7))
     index.ingest([COPPER], now=at(-3, 7))  # older than a day
     async with running_bot(emu, index, clock) as app:
-        recent = await say(emu, USER, "/digest")  # no subscription: the last 24 hours
+        recent = await emu.say(USER, "/digest")  # no subscription: the last 24 hours
         assert recent.plain.startswith("News digest\n2 stories since Mon 13 Jan 2025, 12:00")
         assert "Derby" in recent.plain and "Copper" not in recent.plain
         assert recent.buttons == []
-        climate = await say(emu, USER, "/digest climate")
+        climate = await emu.say(USER, "/digest climate")
         assert climate.plain.startswith("News digest on “climate”")
         assert "Summit agrees" in climate.plain and "Derby" not in climate.plain
 
-        await say(emu, USER, "/subscribe 08:00 Europe/Istanbul climate")
-        preview = await say(emu, USER, "/digest")  # what the next digest would hold
+        await emu.say(USER, "/subscribe 08:00 Europe/Istanbul climate")
+        preview = await emu.say(USER, "/digest")  # what the next digest would hold
         assert preview.plain.startswith("Your next digest so far on “climate”")
         assert "since Mon 13 Jan 2025, 15:00" in preview.plain  # local time
         # a preview uses nothing up: the daily digest still goes out

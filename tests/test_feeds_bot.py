@@ -24,7 +24,7 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.emulator import BotApiEmulator, ChatMessage
+from bot.emulator import BotApiEmulator
 from bot.handlers.admin import ADMINS_ONLY
 from bot.handlers.feeds import (
     FEED_POLLING,
@@ -254,13 +254,6 @@ async def running_bot(
             await stop_feed_polling(app)
 
 
-async def say(emu: BotApiEmulator, chat_id: int, text: str, **kwargs: Any) -> ChatMessage:
-    """A user writes `text`; returns the bot's one reply."""
-    emu.send_user_message(chat_id, text, **kwargs)
-    [reply] = await emu.wait_for_messages(chat_id)
-    return reply
-
-
 async def wait_until(condition: Any, timeout: float = 15.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -299,7 +292,7 @@ async def test_addfeed_and_pollnow_while_questions_keep_being_answered(
         ),
     )
     async with running_bot(emu, index):
-        added = await say(emu, ADMIN, f"/addfeed {url} Test Wire")
+        added = await emu.say(ADMIN, f"/addfeed {url} Test Wire")
         assert added.plain.startswith("Following #1 Test Wire.") and "/pollnow" in added.plain
 
         emu.send_user_message(ADMIN, "/pollnow")
@@ -315,7 +308,7 @@ async def test_addfeed_and_pollnow_while_questions_keep_being_answered(
         assert "• Test Wire: 2 new, 0 updated, 0 unchanged\n" in report.plain + "\n"
         assert (ADMIN, "typing") in emu.chat_actions
 
-        answer = await say(emu, READERS[0], SOLAR_QUESTION)  # right after the poll
+        answer = await emu.say(READERS[0], SOLAR_QUESTION)  # right after the poll
     for seconds, reply in [*during_fetch, *during_ingest]:
         assert seconds < 3.0, (seconds, reply)
         assert "I found no relevant reporting" not in reply
@@ -335,37 +328,37 @@ async def test_feeds_stats_errors_removal_and_refusals(
     async with running_bot(emu, index):
         # Not for everyone: the same refusal as /stats, in groups and private chats alike.
         for command in ("/addfeed " + good, "/feeds", "/removefeed #1", "/pollnow"):
-            assert (await say(emu, GROUP, command, user_id=READERS[0])).plain == ADMINS_ONLY
-        assert (await say(emu, READERS[1], "/addfeed " + good)).plain == ADMINS_ONLY
-        assert (await say(emu, GROUP, "/stats", user_id=READERS[0])).plain == ADMINS_ONLY
+            assert (await emu.say(GROUP, command, user_id=READERS[0])).plain == ADMINS_ONLY
+        assert (await emu.say(READERS[1], "/addfeed " + good)).plain == ADMINS_ONLY
+        assert (await emu.say(GROUP, "/stats", user_id=READERS[0])).plain == ADMINS_ONLY
 
-        assert "I follow no feeds" in (await say(emu, ADMIN, "/feeds")).plain
-        assert (await say(emu, ADMIN, "/addfeed")).plain == "Usage: /addfeed URL [name]"
-        refused = await say(emu, ADMIN, "/addfeed ftp://files.example.test/feed")
+        assert "I follow no feeds" in (await emu.say(ADMIN, "/feeds")).plain
+        assert (await emu.say(ADMIN, "/addfeed")).plain == "Usage: /addfeed URL [name]"
+        refused = await emu.say(ADMIN, "/addfeed ftp://files.example.test/feed")
         assert refused.plain.startswith("I cannot follow that: not an http(s) feed URL")
-        assert (await say(emu, ADMIN, f"/addfeed {good}")).plain.startswith("Following #1 ")
-        assert (await say(emu, GROUP, f"/addfeed {failing}", user_id=ADMIN)).plain.startswith(
+        assert (await emu.say(ADMIN, f"/addfeed {good}")).plain.startswith("Following #1 ")
+        assert (await emu.say(GROUP, f"/addfeed {failing}", user_id=ADMIN)).plain.startswith(
             "Following #2 "
         )
-        again = await say(emu, ADMIN, f"/addfeed {good}")
+        again = await emu.say(ADMIN, f"/addfeed {good}")
         assert again.plain == f"I already follow #1 {good}; see /feeds."
-        before = await say(emu, ADMIN, "/feeds")
+        before = await emu.say(ADMIN, "/feeds")
         assert "Last fetch: never" in before.plain
         assert "No poll since the bot started" in before.plain
 
-        polled = await say(emu, ADMIN, "/pollnow")
+        polled = await emu.say(ADMIN, "/pollnow")
         assert "2 feeds polled" in polled.plain and "1 new" in polled.plain
         assert "1 failed" in polled.plain
         assert "FAILED: HTTP 500 Internal Server Error" in polled.plain
 
-        listing = (await say(emu, ADMIN, "/feeds")).plain
+        listing = (await emu.say(ADMIN, "/feeds")).plain
         assert listing.startswith("2 feeds, polled every 15 min, next poll in 59 min.")
         assert "Last poll (just now): 2 feeds polled" in listing
         assert f"#1 City Desk\n{good}\nLast fetch: just now · last new article: just now" in listing
         assert f"#2 127.0.0.1\n{failing}\nLast fetch: just now · last new article: never" in listing
         assert "Error (1 failure in a row): HTTP 500 Internal Server Error" in listing
 
-        stats = (await say(emu, GROUP, "/stats", user_id=ADMIN)).plain
+        stats = (await emu.say(GROUP, "/stats", user_id=ADMIN)).plain
         assert "Articles: 4 · chunks:" in stats  # seed, rail, glacier + the polled one
         assert "Feeds: 2, polled every 15 min, next poll in 59 min" in stats
         assert "• City Desk: fetched just now, last new article just now" in stats
@@ -375,14 +368,14 @@ async def test_feeds_stats_errors_removal_and_refusals(
         ) in stats
         assert "Last poll (just now): 2 feeds polled" in stats and "1 failed" in stats
 
-        gone = await say(emu, ADMIN, "/removefeed #2")
+        gone = await emu.say(ADMIN, "/removefeed #2")
         assert gone.plain == f"Stopped following #2 {failing}. Its articles stay in the index."
-        assert (await say(emu, ADMIN, "/removefeed #2")).plain == "I do not follow 2; see /feeds."
-        assert "not an http(s) feed URL" in (await say(emu, ADMIN, "/removefeed gopher://x")).plain
-        assert (await say(emu, ADMIN, f"/removefeed {good}")).plain.startswith(
+        assert (await emu.say(ADMIN, "/removefeed #2")).plain == "I do not follow 2; see /feeds."
+        assert "not an http(s) feed URL" in (await emu.say(ADMIN, "/removefeed gopher://x")).plain
+        assert (await emu.say(ADMIN, f"/removefeed {good}")).plain.startswith(
             "Stopped following #1"
         )
-        assert "I follow no feeds" in (await say(emu, ADMIN, "/feeds")).plain
+        assert "I follow no feeds" in (await emu.say(ADMIN, "/feeds")).plain
     assert emu.errors == []
 
 
@@ -414,7 +407,7 @@ async def test_the_job_polls_by_itself_and_never_overlaps(
 
         polling.poller.poll_all = counted  # type: ignore[method-assign]
         await wait_until(lambda: polls >= 2)
-        answer = await say(emu, READERS[0], SOLAR_QUESTION)
+        answer = await emu.say(READERS[0], SOLAR_QUESTION)
     assert most == 1  # never two polls at once ...
     assert any("skipped" in r.getMessage() for r in caplog.records)  # ... though the job fired
     assert [f.url for f in polling.feedlist.list()] == [url]
@@ -431,8 +424,8 @@ async def test_unreachable_default_feeds_are_warnings_and_the_bot_keeps_answerin
     async with running_bot(emu, index, first=None, feeds=defaults, feed_poll_minutes=0.02) as app:
         polling: FeedPolling = app.bot_data[FEED_POLLING]
         await wait_until(lambda: polling.last_report is not None and not polling.running)
-        answer = await say(emu, READERS[0], TALKS_QUESTION)
-        listing = (await say(emu, ADMIN, "/feeds")).plain
+        answer = await emu.say(READERS[0], TALKS_QUESTION)
+        listing = (await emu.say(ADMIN, "/feeds")).plain
     assert "Azerbaijan" in answer.plain
     assert listing.count("Error (1 failure in a row): ConnectError") == 2
     failed = [r for r in caplog.records if "failed: ConnectError" in r.getMessage()]
