@@ -8,13 +8,14 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import pairwise
 
 import numpy as np
 
 from index.chunking import split_sentences
 from index.query import QueryAnalyser
 from index.store import ArticleRow, Store, iso
-from index.text import query_terms, stem, words
+from index.text import STOPWORDS, query_terms, stem, words
 from index.vectors import Vectors
 
 
@@ -73,6 +74,10 @@ class RetrievalConfig:
     rerank_depth: int = 20
     sentence_weight: float = 0.6
     per_article: int = 10
+    phrase_weight: float = 0.0
+    sentence_dense_weight: float = 0.0
+    outlet_spread: int = 0
+    article_penalty: float = 0.0
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -109,6 +114,7 @@ class Searcher:
         self._df_cache: dict[str, int] = {}
         self._source_chunks: dict[str, list[int]] = {}
         self._analyser: QueryAnalyser | None = None
+        self.sentence_vectors: Callable[[list[int]], dict[int, np.ndarray]] | None = None
 
     def _caches(self) -> None:
         generation = self.generation()
@@ -187,19 +193,68 @@ class Searcher:
             weights = self.term_weights(query_terms(question))
             stems = {stem(t): w for t, w in weights.items()}
             total = sum(stems.values()) or 1.0
+            qseq = [stem(x) for x in words(question) if x not in STOPWORDS]
+            qpairs = {(a, b): stems.get(a, 0.0) + stems.get(b, 0.0) for a, b in pairwise(qseq)}
+            ptotal = sum(qpairs.values()) or 1.0
             rescored = []
+            svecs = (
+                self.sentence_vectors([item[1] for item in head])
+                if self.sentence_vectors and cfg.sentence_dense_weight
+                else {}
+            )
             for score, chunk_id, d, lex in head:
-                best = max(
-                    (
-                        sum(stems.get(w, 0.0) for w in {stem(x) for x in words(sentence)})
-                        for sentence in split_sentences(texts.get(chunk_id, ""))
-                    ),
-                    default=0.0,
-                )
-                rescored.append((score + cfg.sentence_weight * best / total, chunk_id, d, lex))
+                best = 0.0
+                sv = svecs.get(chunk_id)
+                scos = (sv @ vector).tolist() if sv is not None else None
+                for k, sentence in enumerate(split_sentences(texts.get(chunk_id, ""))):
+                    seq = [stem(x) for x in words(sentence) if x not in STOPWORDS]
+                    uni = sum(stems.get(w, 0.0) for w in set(seq)) / total
+                    pairs = sum(qpairs.get(p, 0.0) for p in set(pairwise(seq))) / ptotal
+                    sd = scos[k] if scos is not None and k < len(scos) else 0.0
+                    best = max(
+                        best,
+                        cfg.sentence_weight * uni
+                        + cfg.phrase_weight * pairs
+                        + cfg.sentence_dense_weight * sd,
+                    )
+                rescored.append((score + best, chunk_id, d, lex))
             scored = sorted(rescored, reverse=True) + scored[cfg.rerank_depth :]
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
+        if cfg.article_penalty:
+            head = scored[: cfg.rerank_depth or top]
+            seen: dict[str, int] = {}
+            adjusted = []
+            for item in head:
+                article_id = meta[item[1]][0]
+                adjusted.append(
+                    (item[0] - cfg.article_penalty * seen.get(article_id, 0), *item[1:])
+                )
+                seen[article_id] = seen.get(article_id, 0) + 1
+            scored = sorted(adjusted, reverse=True) + scored[len(head) :]
+        mentions = (
+            len(self.analyser()._pattern.findall(question.lower()))
+            if self.analyser()._pattern
+            else 0
+        )
+        if cfg.outlet_spread and (len(named) > 1 or (cfg.outlet_spread > 1 and mentions > 1)):
+            firsts: dict[str, tuple[float, int, float, float]] = {}
+            for item in scored:
+                src = meta[item[1]][1]
+                if src in named and src not in firsts:
+                    firsts[src] = item
+            lead = sorted(firsts.values(), reverse=True)
+            if cfg.outlet_spread > 1:
+                arts = {meta[item[1]][0] for item in lead}
+                for item in scored:
+                    if len(lead) >= min(mentions, 4):
+                        break
+                    if meta[item[1]][0] not in arts:
+                        arts.add(meta[item[1]][0])
+                        lead.append(item)
+                lead.sort(reverse=True)
+            lead_ids = {item[1] for item in lead}
+            scored = lead + [item for item in scored if item[1] not in lead_ids]
         for item in scored:
             article_id = meta[item[1]][0]
             if per_article.get(article_id, 0) >= cfg.per_article:
