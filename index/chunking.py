@@ -129,3 +129,22 @@ def _split_long(sentence: str, budget: int, count_tokens: TokenCounter) -> list[
     if current:
         pieces.append((" ".join(current), used))
     return pieces
+
+
+def sentence_spans(chunk: Chunk) -> list[tuple[int, int]]:
+    """Where each sentence of `split_sentences(chunk.text)` lies in `chunk.embed_text`.
+
+    Retrieval scores a chunk's sentences in this same order, so row k of the chunk's sentence
+    vectors is sentence k.
+    """
+    base = len(chunk.embed_text) - len(chunk.text)
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for sentence in split_sentences(chunk.text):
+        at = chunk.text.find(sentence, cursor)
+        if at < 0:  # whitespace differs: fall back to the stretch after the last one
+            at = cursor
+        end = min(len(chunk.text), at + len(sentence))
+        spans.append((base + at, base + end))
+        cursor = end
+    return spans

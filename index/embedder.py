@@ -70,6 +70,44 @@ class Embedder:
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_passages(
+        self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 64
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Passage vectors and, from the same forward pass, one vector per character span.
+
+        A span's vector is the mean of its tokens' contextual embeddings, normalised ("late
+        chunking"): it says which sentence of a passage a question is about, at no extra model
+        cost. A span with no token inside the model's window gets the passage vector.
+        """
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32), []
+        with self._lock:
+            outputs = self._model.encode(list(texts), batch_size=batch_size, output_value=None)
+            offsets = self.tokenizer(
+                list(texts),
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                return_attention_mask=False,
+                verbose=False,
+            )["offset_mapping"]
+        passages = np.zeros((len(texts), self.dim), dtype=np.float32)
+        sentences: list[np.ndarray] = []
+        for row, (out, marks, wanted) in enumerate(zip(outputs, offsets, spans, strict=True)):
+            passage = out["sentence_embedding"].float().numpy()
+            passages[row] = passage / (np.linalg.norm(passage) or 1.0)
+            n = int(out["attention_mask"].sum())
+            tokens = out["token_embeddings"][:n].float().numpy()
+            bounds = np.asarray(marks[:n], dtype=np.int64).reshape(-1, 2)
+            real = bounds[:, 1] > bounds[:, 0]  # not [CLS] / [SEP]
+            vectors = np.empty((len(wanted), self.dim), dtype=np.float32)
+            for k, (start, end) in enumerate(wanted):
+                inside = real & (bounds[:, 0] >= start) & (bounds[:, 1] <= end)
+                vector = tokens[inside].mean(axis=0) if inside.any() else passage
+                vectors[k] = vector / (np.linalg.norm(vector) or 1.0)
+            sentences.append(vectors)
+        return passages, sentences
+
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens per text, without the special tokens."""
         if not texts:

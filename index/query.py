@@ -47,6 +47,13 @@ class QueryIntent:
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
     names: tuple[str, ...] = ()
+    # one per time an indexed outlet is named: the question's text from that mention up to the
+    # next, and the outlet(s) the mention stands for
+    clauses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    @property
+    def mentions(self) -> int:
+        return len(self.clauses)
 
 
 class QueryAnalyser:
@@ -69,9 +76,11 @@ class QueryAnalyser:
         lowered = question.lower()
         found: list[str] = []
         spans: list[tuple[int, int]] = []
+        named: list[tuple[str, ...]] = []
         if self._pattern:
             for match in self._pattern.finditer(lowered):
                 spans.append(match.span())
+                named.append(tuple(sorted(self.alias_to_sources[match.group(1)])))
                 for source in sorted(self.alias_to_sources[match.group(1)]):
                     if source not in found:
                         found.append(source)
@@ -101,7 +110,22 @@ class QueryAnalyser:
             tuple(dict.fromkeys(unknown)),
             dates,
             tuple(dict.fromkeys(names)),
+            _clauses(question, spans, named),
         )
+
+
+def _clauses(
+    question: str, spans: list[tuple[int, int]], named: list[tuple[str, ...]]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Cut the question at each outlet mention: "Did X report A, while Y says B?" gives
+    ("Did X report A, while", X) and ("Y says B?", Y)."""
+    if not spans:
+        return ()
+    starts = [0] + [start for start, _ in spans[1:]]
+    ends = [start for start, _ in spans[1:]] + [len(question)]
+    return tuple(
+        (question[a:b], sources) for a, b, sources in zip(starts, ends, named, strict=True)
+    )
 
 
 # "Layton Williams", "Bank of England": capitalised words in a row (possessives cut off)

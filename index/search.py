@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -57,10 +58,14 @@ class RetrievalConfig:
 
     Scores: `dense_weight` x cosine + `lexical_weight` x BM25 (as a share of the best BM25),
     + `source_bonus` when the chunk's outlet is one the question names, + `date_bonus` when it
-    was published on a date the question names. The best `rerank_depth` are then re-ranked
-    with `sentence_weight` x the share of the question's IDF weight found in their best
-    sentence. Below `min_dense` cosine, or naming an outlet or a name the index has never
-    seen, a question gets "no relevant reporting".
+    was published on a date the question names. The best `rerank_depth` are then re-scored by
+    their best sentence: `sentence_weight` x the share of the question's IDF weight in it,
+    `pair_weight` x the share of the question's adjacent word pairs, `sentence_dense_weight` x
+    the sentence vector's cosine, and `second_sentence_weight` x the runner-up sentence's
+    share. The top then holds one article per outlet mention (at least `spread_min`), chosen
+    with `clause_weight` x the match with that mention's part of the question. Below
+    `min_dense` cosine, or naming an outlet or a name the index has never seen, a question
+    gets "no relevant reporting".
     """
 
     candidates: int = 100
@@ -69,15 +74,16 @@ class RetrievalConfig:
     dense_weight: float = 0.5
     lexical_weight: float = 0.5
     title_weight: float = 0.5
-    source_bonus: float = 0.3
-    date_bonus: float = 0.2
-    rerank_depth: int = 20
-    sentence_weight: float = 0.6
+    source_bonus: float = 0.7
+    date_bonus: float = 0.5
+    rerank_depth: int = 40
+    sentence_weight: float = 1.1
+    second_sentence_weight: float = -0.4
+    pair_weight: float = 0.8
+    sentence_dense_weight: float = 0.45
     per_article: int = 10
-    phrase_weight: float = 0.0
-    sentence_dense_weight: float = 0.0
-    outlet_spread: int = 0
-    article_penalty: float = 0.0
+    spread_min: int = 2
+    clause_weight: float = 0.6
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -114,7 +120,6 @@ class Searcher:
         self._df_cache: dict[str, int] = {}
         self._source_chunks: dict[str, list[int]] = {}
         self._analyser: QueryAnalyser | None = None
-        self.sentence_vectors: Callable[[list[int]], dict[int, np.ndarray]] | None = None
 
     def _caches(self) -> None:
         generation = self.generation()
@@ -185,76 +190,15 @@ class Searcher:
             scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
         texts: dict[int, str] = {}
-        if cfg.sentence_weight and cfg.rerank_depth:
-            # which chunk of an article holds the answer: the one with the sentence that shares
-            # most of the question's (rarer) words, since facts are reported one sentence at a time
+        if cfg.rerank_depth:
             head = scored[: cfg.rerank_depth]
             texts = {c.id: c.text for c in self.store.chunks([item[1] for item in head]).values()}
-            weights = self.term_weights(query_terms(question))
-            stems = {stem(t): w for t, w in weights.items()}
-            total = sum(stems.values()) or 1.0
-            qseq = [stem(x) for x in words(question) if x not in STOPWORDS]
-            qpairs = {(a, b): stems.get(a, 0.0) + stems.get(b, 0.0) for a, b in pairwise(qseq)}
-            ptotal = sum(qpairs.values()) or 1.0
-            rescored = []
-            svecs = (
-                self.sentence_vectors([item[1] for item in head])
-                if self.sentence_vectors and cfg.sentence_dense_weight
-                else {}
-            )
-            for score, chunk_id, d, lex in head:
-                best = 0.0
-                sv = svecs.get(chunk_id)
-                scos = (sv @ vector).tolist() if sv is not None else None
-                for k, sentence in enumerate(split_sentences(texts.get(chunk_id, ""))):
-                    seq = [stem(x) for x in words(sentence) if x not in STOPWORDS]
-                    uni = sum(stems.get(w, 0.0) for w in set(seq)) / total
-                    pairs = sum(qpairs.get(p, 0.0) for p in set(pairwise(seq))) / ptotal
-                    sd = scos[k] if scos is not None and k < len(scos) else 0.0
-                    best = max(
-                        best,
-                        cfg.sentence_weight * uni
-                        + cfg.phrase_weight * pairs
-                        + cfg.sentence_dense_weight * sd,
-                    )
-                rescored.append((score + best, chunk_id, d, lex))
-            scored = sorted(rescored, reverse=True) + scored[cfg.rerank_depth :]
+            scored = self._rerank(question, vector, head, texts) + scored[cfg.rerank_depth :]
+        lead = min(max(intent.mentions, cfg.spread_min), 4)
+        if len(named) > 1 or lead > 1:
+            scored = self._spread(scored, meta, intent.clauses, lead, texts)
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
-        if cfg.article_penalty:
-            head = scored[: cfg.rerank_depth or top]
-            seen: dict[str, int] = {}
-            adjusted = []
-            for item in head:
-                article_id = meta[item[1]][0]
-                adjusted.append(
-                    (item[0] - cfg.article_penalty * seen.get(article_id, 0), *item[1:])
-                )
-                seen[article_id] = seen.get(article_id, 0) + 1
-            scored = sorted(adjusted, reverse=True) + scored[len(head) :]
-        mentions = (
-            len(self.analyser()._pattern.findall(question.lower()))
-            if self.analyser()._pattern
-            else 0
-        )
-        if cfg.outlet_spread and (len(named) > 1 or (cfg.outlet_spread > 1 and mentions > 1)):
-            firsts: dict[str, tuple[float, int, float, float]] = {}
-            for item in scored:
-                src = meta[item[1]][1]
-                if src in named and src not in firsts:
-                    firsts[src] = item
-            lead = sorted(firsts.values(), reverse=True)
-            if cfg.outlet_spread > 1:
-                arts = {meta[item[1]][0] for item in lead}
-                for item in scored:
-                    if len(lead) >= min(mentions, 4):
-                        break
-                    if meta[item[1]][0] not in arts:
-                        arts.add(meta[item[1]][0])
-                        lead.append(item)
-                lead.sort(reverse=True)
-            lead_ids = {item[1] for item in lead}
-            scored = lead + [item for item in scored if item[1] not in lead_ids]
         for item in scored:
             article_id = meta[item[1]][0]
             if per_article.get(article_id, 0) >= cfg.per_article:
@@ -273,6 +217,98 @@ class Searcher:
             article = articles[chunk.article_id]
             passages.append(Passage(chunk_id, article, chunk.text, score, d, lex))
         return passages
+
+    def _rerank(
+        self,
+        question: str,
+        vector: np.ndarray,
+        head: list[tuple[float, int, float, float]],
+        texts: dict[int, str],
+    ) -> list[tuple[float, int, float, float]]:
+        """Re-score the leading chunks by their best sentence.
+
+        Facts are reported one sentence at a time, so the chunk that holds the answer is the one
+        with a sentence that shares the question's rarer words (and its word pairs: questions
+        paraphrase their source closely) and whose own vector is close to the question's. A
+        chunk whose second-best sentence matches as well is usually a general overview rather
+        than the specific report, hence the (negative) `second_sentence_weight`.
+        """
+        cfg = self.config
+        ids = [item[1] for item in head]
+        sentence_vectors = self.store.sentence_vectors(ids, len(vector))
+        weights = {stem(t): w for t, w in self.term_weights(query_terms(question)).items()}
+        total = sum(weights.values()) or 1.0
+        sequence = [stem(w) for w in words(question) if w not in STOPWORDS]
+        pair_weights = {
+            (a, b): weights.get(a, 0.0) + weights.get(b, 0.0) for a, b in pairwise(sequence)
+        }
+        pair_total = sum(pair_weights.values()) or 1.0
+        rescored = []
+        for score, chunk_id, d, lex in head:
+            shares, pair_shares = [], []
+            for stems, pairs in _sentence_terms(texts.get(chunk_id, "")):
+                shares.append(sum(weights.get(w, 0.0) for w in stems) / total)
+                pair_shares.append(sum(pair_weights.get(p, 0.0) for p in pairs) / pair_total)
+            shares.sort(reverse=True)
+            matrix = sentence_vectors.get(chunk_id)
+            closest = float((matrix @ vector).max()) if matrix is not None and len(matrix) else 0.0
+            score += (
+                cfg.sentence_weight * (shares[0] if shares else 0.0)
+                + cfg.second_sentence_weight * (shares[1] if len(shares) > 1 else 0.0)
+                + cfg.pair_weight * max(pair_shares, default=0.0)
+                + cfg.sentence_dense_weight * closest
+            )
+            rescored.append((score, chunk_id, d, lex))
+        return sorted(rescored, reverse=True)
+
+    def _spread(
+        self,
+        scored: list[tuple[float, int, float, float]],
+        meta: dict[int, tuple[str, str | None, datetime | None]],
+        clauses: tuple[tuple[str, tuple[str, ...]], ...],
+        lead: int,
+        texts: dict[int, str],
+    ) -> list[tuple[float, int, float, float]]:
+        """Lead with one article per outlet mention, then other articles up to `lead`.
+
+        "Did the TechCrunch report say A, while The Verge says B?" wants TechCrunch's A and
+        The Verge's B near the top, not five chunks of one article: for each mention, the best
+        chunk of that outlet, preferring the one whose best sentence matches that part of the
+        question.
+        """
+        weight = self.config.clause_weight
+        chosen: list[tuple[float, int, float, float]] = []
+        articles: set[str] = set()
+        for clause, sources in clauses:
+            terms = {stem(t): w for t, w in self.term_weights(query_terms(clause)).items()}
+            total = sum(terms.values()) or 1.0
+            best: tuple[float, tuple[float, int, float, float]] | None = None
+            for item in scored[: max(len(texts), 1) * 2]:
+                article_id, source, _ = meta[item[1]]
+                if source not in sources or article_id in articles:
+                    continue
+                share = 0.0
+                if weight and item[1] in texts:
+                    share = max(
+                        (sum(terms.get(w, 0.0) for w in stems) / total
+                         for stems, _ in _sentence_terms(texts[item[1]])),
+                        default=0.0,
+                    )  # fmt: skip
+                value = item[0] + weight * share
+                if best is None or value > best[0]:
+                    best = (value, item)
+            if best is not None:
+                chosen.append(best[1])
+                articles.add(meta[best[1][1]][0])
+        for item in scored:
+            if len(chosen) >= lead:
+                break
+            if meta[item[1]][0] not in articles:
+                articles.add(meta[item[1]][0])
+                chosen.append(item)
+        chosen.sort(reverse=True)
+        ids = {item[1] for item in chosen}
+        return chosen + [item for item in scored if item[1] not in ids]
 
     def abstain(self, question: str, passages: list[Passage]) -> bool:
         """True when nothing found is close enough to the question to cite."""
@@ -342,3 +378,14 @@ class Searcher:
 
 def _top(scores: dict[int, float], k: int) -> dict[int, float]:
     return dict(heapq.nlargest(k, scores.items(), key=lambda item: item[1]))
+
+
+@lru_cache(maxsize=32768)
+def _sentence_terms(text: str) -> tuple[tuple[frozenset[str], frozenset[tuple[str, str]]], ...]:
+    """Each sentence's stemmed content words and adjacent content-word pairs (a pure function of
+    the chunk text, cached: the same popular chunks are re-ranked question after question)."""
+    out = []
+    for sentence in split_sentences(text):
+        sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
+        out.append((frozenset(sequence), frozenset(pairwise(sequence))))
+    return tuple(out)

@@ -21,7 +21,7 @@ import numpy as np
 
 from corpus.models import Article
 from index.answer import Answer, build_answer
-from index.chunking import Chunk, chunk_article
+from index.chunking import Chunk, chunk_article, sentence_spans
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.store import ArticleRow, Store, body_hash
@@ -254,16 +254,22 @@ class NewsIndex:
         done: int,
         now: datetime | None,
     ) -> int:
-        texts = [c.embed_text for _, _, chunks in batch for c in chunks]
+        flat = [c for _, _, chunks in batch for c in chunks]
         embedder = self.ingest_embedder
         # Encode longest first across the whole batch, as one `encode` call would (less padding
         # per model batch), but in steps, so progress can be reported.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]), reverse=True)
-        vectors = np.zeros((len(texts), embedder.dim), np.float32)
+        order = sorted(range(len(flat)), key=lambda i: len(flat[i].embed_text), reverse=True)
+        vectors = np.zeros((len(flat), embedder.dim), np.float32)
+        sentence_vectors: list[np.ndarray] = [vectors[:0]] * len(flat)
         step = 256
         for start in range(0, len(order), step):
             rows = order[start : start + step]
-            vectors[rows] = embedder.encode([texts[i] for i in rows])
+            passages, sentences = embedder.encode_passages(
+                [flat[i].embed_text for i in rows], [sentence_spans(flat[i]) for i in rows]
+            )
+            vectors[rows] = passages
+            for i, matrix in zip(rows, sentences, strict=True):
+                sentence_vectors[i] = matrix
             done += len(rows)
             if progress:
                 progress(done)
@@ -277,6 +283,7 @@ class NewsIndex:
             new_ids: list[int] = []
             for article, _, chunks in batch:
                 new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
+            Store.insert_sentence_vectors(conn, zip(new_ids, sentence_vectors, strict=True))
             new_vectors.remove(old_chunks)
             new_vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
             generation = self.generation + 1

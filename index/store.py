@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
+
 from corpus.models import Article
 
 SCHEMA_VERSION = 1
@@ -49,6 +51,11 @@ CREATE TABLE IF NOT EXISTS chunks (
     text TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS chunks_article ON chunks(article_id);
+-- one row per chunk: float16 vectors of its sentences, in split_sentences order
+CREATE TABLE IF NOT EXISTS sentence_vectors (
+    chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+    vectors BLOB NOT NULL
+);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -252,6 +259,30 @@ class Store:
             )
             ids.append(chunk_id)
         return ids
+
+    @staticmethod
+    def insert_sentence_vectors(
+        conn: sqlite3.Connection, rows: Iterable[tuple[int, np.ndarray]]
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO sentence_vectors(chunk_id, vectors) VALUES (?, ?)",
+            ((chunk_id, matrix.astype(np.float16).tobytes()) for chunk_id, matrix in rows),
+        )
+
+    def sentence_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """chunk id -> (sentences x dim) float32; chunks indexed before these existed are absent."""
+        out: dict[int, np.ndarray] = {}
+        for start in range(0, len(ids), 500):
+            part = list(ids[start : start + 500])
+            marks = ",".join("?" * len(part))
+            rows = self.conn.execute(
+                f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", part
+            )
+            for chunk_id, blob in rows:
+                out[chunk_id] = (
+                    np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+                )
+        return out
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleRow]:
         ids = list(dict.fromkeys(ids))
