@@ -1,0 +1,121 @@
+"""Ranking behaviour a reader notices: the passage with the answer sentence comes first, and a
+question about two reports gets both of them near the top."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from corpus.models import Article
+from index import NewsIndex
+from index.chunking import split_sentences
+from index.embedder import Embedder
+from index.query import QueryAnalyser
+
+
+def long_article(title: str, source: str, url: str, fact: str, topic: str, day: int) -> Article:
+    """Many sentences on the topic, one of them the fact: several chunks per article."""
+    filler = [
+        f"Officials discussed the {topic} at length during meeting number {i}, and residents "
+        f"shared their views on the {topic} with local reporters."
+        for i in range(30)
+    ]
+    filler.insert(17, fact)
+    return Article(
+        title=title,
+        body=" ".join(filler),
+        source=source,
+        url=url,
+        published_at=f"2023-10-{day:02d}T09:00:00Z",
+    )
+
+
+def test_sentence_vectors_come_from_the_passage_pass(embedder: Embedder) -> None:
+    text = (
+        "Harbour news | Coast Herald. The ferry timetable changes next week. "
+        "The new lighthouse in Reykjavik was opened by the mayor on Tuesday."
+    )
+    second = text.index("The new lighthouse")
+    spans = [(text.index("The ferry"), second - 1), (second, len(text))]
+    passages, sentences = embedder.encode_passages([text, "A short one."], [spans, []])
+    assert np.allclose(passages, embedder.encode([text, "A short one."]), atol=1e-4)
+    assert sentences[0].shape == (2, embedder.dim) and sentences[1].shape == (0, embedder.dim)
+    question = embedder.encode(["Who opened the lighthouse in Reykjavik?"])[0]
+    scores = sentences[0] @ question
+    assert scores[1] > scores[0]
+
+
+def test_every_chunk_keeps_one_vector_per_sentence(news_index: NewsIndex) -> None:
+    articles = [
+        long_article(f"Bridge story {i}", "Coast Herald", f"https://h.example/{i}",
+                     "The bridge reopened on Monday.", "bridge", 3 + i)
+        for i in range(3)
+    ]  # fmt: skip
+    news_index.ingest(articles)
+    fact = "The bridge stays closed until spring."
+    changed = long_article("Bridge story 0", "Coast Herald", "https://h.example/0", fact,
+                           "bridge repairs", 3)  # fmt: skip
+    news_index.ingest([changed])
+    news_index.remove(articles[1].id)
+    store = news_index.store
+    ids = [row[0] for row in store.conn.execute("SELECT id FROM chunks")]
+    vectors = store.sentence_vectors(ids, news_index.embedder.dim)
+    assert sorted(vectors) == sorted(ids)  # replaced and removed chunks took theirs along
+    for chunk in store.chunks(ids).values():
+        assert len(vectors[chunk.id]) == len(split_sentences(chunk.text))
+
+
+def test_the_passage_holding_the_answer_sentence_comes_first(news_index: NewsIndex) -> None:
+    fact = "The council voted to raise the bridge toll to four dollars for trucks."
+    news_index.ingest(
+        [
+            long_article("Bridge debate", "Coast Herald", "https://h.example/a", fact, "bridge", 5),
+            long_article("Ferry debate", "Coast Herald", "https://h.example/b",
+                         "The ferry kept its old fares.", "ferry", 6),
+        ]
+    )  # fmt: skip
+    assert news_index.stats().chunks >= 4
+    passages, abstained = news_index.retrieve("How much is the new bridge toll for trucks?")
+    assert not abstained
+    assert fact in passages[0].text
+
+
+def test_a_question_about_two_reports_gets_both_near_the_top(news_index: NewsIndex) -> None:
+    herald = [
+        long_article(f"Bridge update {i}", "Coast Herald", f"https://h.example/{i}",
+                     f"The bridge reopened to traffic after {i + 2} weeks of repairs.",
+                     "bridge", 2 + i)
+        for i in range(4)
+    ]  # fmt: skip
+    fact = "The council plans to double the bridge toll next year."
+    post = long_article("Toll plans", "Valley Post", "https://p.example/1", fact, "bridge", 9)
+    news_index.ingest([*herald, post])
+    question = (
+        "Did the Coast Herald report that the bridge reopened after repairs, while the Valley "
+        "Post article said the council plans to double the bridge toll?"
+    )
+    passages = news_index.search(question, top=4)
+    assert {p.article.source for p in passages[:2]} == {"Coast Herald", "Valley Post"}
+
+    twice = (
+        "Between the Coast Herald report on the bridge reopening after 2 weeks and the Coast "
+        "Herald report on the bridge reopening after 5 weeks, did the length of repairs change?"
+    )
+    passages = news_index.search(twice, top=4)
+    assert len({p.article.id for p in passages[:2]}) == 2
+    assert {p.article.source for p in passages[:2]} == {"Coast Herald"}
+
+
+def test_question_is_cut_at_each_outlet_mention() -> None:
+    analyser = QueryAnalyser(["TechCrunch", "The Verge"])
+    intent = analyser.analyse(
+        "Did the TechCrunch article say the chip shipped, while The Verge said it slipped, "
+        "and did TechCrunch later agree?"
+    )
+    assert intent.mentions == 3
+    assert [sources for _, sources in intent.clauses] == [
+        ("TechCrunch",),
+        ("The Verge",),
+        ("TechCrunch",),
+    ]
+    assert "chip shipped" in intent.clauses[0][0] and "slipped" in intent.clauses[1][0]
+    assert analyser.analyse("What happened to the chip?").clauses == ()
