@@ -6,6 +6,7 @@ import heapq
 import math
 import sqlite3
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -157,8 +158,10 @@ class Searcher:
             allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
+        # BM25 in SQLite and the model both release the GIL: run them side by side
+        lexical = _LEXICAL.submit(self._bm25, question)
         vector = self.encode([question])[0]
-        bm25 = self._bm25(question)
+        bm25 = lexical.result()
         if allowed is not None:
             bm25 = {i: s for i, s in bm25.items() if i in allowed}
         top_score = max(bm25.values(), default=0.0) or 1.0
@@ -378,6 +381,10 @@ class Searcher:
 
 def _top(scores: dict[int, float], k: int) -> dict[int, float]:
     return dict(heapq.nlargest(k, scores.items(), key=lambda item: item[1]))
+
+
+# Shared by every Searcher: BM25 queries run here while the calling thread encodes the question.
+_LEXICAL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
 
 
 @lru_cache(maxsize=32768)
