@@ -6,7 +6,6 @@ import heapq
 import math
 import sqlite3
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -158,10 +157,8 @@ class Searcher:
             allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
-        # BM25 in SQLite and the model both release the GIL: run them side by side
-        lexical = _LEXICAL.submit(self._bm25, question)
         vector = self.encode([question])[0]
-        bm25 = lexical.result()
+        bm25 = self._bm25(question)
         if allowed is not None:
             bm25 = {i: s for i, s in bm25.items() if i in allowed}
         top_score = max(bm25.values(), default=0.0) or 1.0
@@ -248,11 +245,9 @@ class Searcher:
         pair_total = sum(pair_weights.values()) or 1.0
         rescored = []
         for score, chunk_id, d, lex in head:
-            shares, pair_shares = [], []
-            for stems, pairs in _sentence_terms(texts.get(chunk_id, "")):
-                shares.append(sum(weights.get(w, 0.0) for w in stems) / total)
-                pair_shares.append(sum(pair_weights.get(p, 0.0) for p in pairs) / pair_total)
-            shares.sort(reverse=True)
+            sentences = _sentences(texts.get(chunk_id, ""))
+            shares = sorted(sentences.shares(weights, total), reverse=True)
+            pair_shares = sentences.shares(pair_weights, pair_total, pairs=True)
             matrix = sentence_vectors.get(chunk_id)
             closest = float((matrix @ vector).max()) if matrix is not None and len(matrix) else 0.0
             score += (
@@ -292,11 +287,7 @@ class Searcher:
                     continue
                 share = 0.0
                 if weight and item[1] in texts:
-                    share = max(
-                        (sum(terms.get(w, 0.0) for w in stems) / total
-                         for stems, _ in _sentence_terms(texts[item[1]])),
-                        default=0.0,
-                    )  # fmt: skip
+                    share = max(_sentences(texts[item[1]]).shares(terms, total), default=0.0)
                 value = item[0] + weight * share
                 if best is None or value > best[0]:
                     best = (value, item)
@@ -383,16 +374,39 @@ def _top(scores: dict[int, float], k: int) -> dict[int, float]:
     return dict(heapq.nlargest(k, scores.items(), key=lambda item: item[1]))
 
 
-# Shared by every Searcher: BM25 queries run here while the calling thread encodes the question.
-_LEXICAL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="bm25")
+@dataclass(frozen=True)
+class _Sentences:
+    """Where each stemmed content word and adjacent word pair occurs among a chunk's sentences."""
+
+    count: int
+    terms: dict[str, tuple[int, ...]]
+    pairs: dict[tuple[str, str], tuple[int, ...]]
+
+    def shares(self, weights: dict, total: float, pairs: bool = False) -> list[float]:
+        """Per sentence, the share of `weights` (of terms or of pairs) it contains."""
+        out = [0.0] * self.count
+        where = self.pairs if pairs else self.terms
+        for key, weight in weights.items():
+            for k in where.get(key, ()):
+                out[k] += weight / total
+        return out
 
 
-@lru_cache(maxsize=32768)
-def _sentence_terms(text: str) -> tuple[tuple[frozenset[str], frozenset[tuple[str, str]]], ...]:
-    """Each sentence's stemmed content words and adjacent content-word pairs (a pure function of
-    the chunk text, cached: the same popular chunks are re-ranked question after question)."""
-    out = []
-    for sentence in split_sentences(text):
+@lru_cache(maxsize=4096)
+def _sentences(text: str) -> _Sentences:
+    """Index a chunk's sentences (a pure function of its text, cached: the same popular chunks
+    are re-ranked question after question)."""
+    terms: dict[str, set[int]] = {}
+    pairs: dict[tuple[str, str], set[int]] = {}
+    sentences = split_sentences(text)
+    for k, sentence in enumerate(sentences):
         sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
-        out.append((frozenset(sequence), frozenset(pairwise(sequence))))
-    return tuple(out)
+        for term in sequence:
+            terms.setdefault(term, set()).add(k)
+        for pair in pairwise(sequence):
+            pairs.setdefault(pair, set()).add(k)
+    return _Sentences(
+        len(sentences),
+        {t: tuple(ks) for t, ks in terms.items()},
+        {p: tuple(ks) for p, ks in pairs.items()},
+    )
