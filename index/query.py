@@ -92,7 +92,7 @@ class QueryAnalyser:
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
                 unknown.append(name)
-        dates = tuple(dict.fromkeys(_dates(question)))
+        dates = tuple(dict.fromkeys(dates_in(question)))
         names = []
         for match in _PROPER_NAME.finditer(question):
             start, end = match.span(1)
@@ -132,7 +132,7 @@ def _clauses(
 _PROPER_NAME = re.compile(r"\b([A-Z][\w\-]+(?:\s+(?:(?:of|de|van|von)\s+)?[A-Z][\w\-]+){1,3})")
 
 
-def _dates(question: str) -> list[date]:
+def dates_in(question: str) -> list[date]:
     """Dates like "October 7, 2023"."""
     found = []
     for match in _DATE.finditer(question):

@@ -14,7 +14,7 @@ from itertools import pairwise
 import numpy as np
 
 from index.chunking import split_sentences
-from index.query import QueryAnalyser
+from index.query import QueryAnalyser, dates_in
 from index.store import ArticleRow, Store, iso
 from index.text import STOPWORDS, query_terms, stem, words
 from index.vectors import Vectors
@@ -84,6 +84,7 @@ class RetrievalConfig:
     per_article: int = 10
     spread_min: int = 2
     clause_weight: float = 0.6
+    clause_date_bonus: float = 0.6
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -280,15 +281,18 @@ class Searcher:
         for clause, sources in clauses:
             terms = {stem(t): w for t, w in self.term_weights(query_terms(clause)).items()}
             total = sum(terms.values()) or 1.0
+            days = set(dates_in(clause))
             best: tuple[float, tuple[float, int, float, float]] | None = None
             for item in scored[: max(len(texts), 1) * 2]:
-                article_id, source, _ = meta[item[1]]
+                article_id, source, published = meta[item[1]]
                 if source not in sources or article_id in articles:
                     continue
                 share = 0.0
                 if weight and item[1] in texts:
                     share = max(_sentences(texts[item[1]]).shares(terms, total), default=0.0)
                 value = item[0] + weight * share
+                if published is not None and published.date() in days:
+                    value += self.config.clause_date_bonus
                 if best is None or value > best[0]:
                     best = (value, item)
             if best is not None:
