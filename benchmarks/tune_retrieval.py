@@ -46,9 +46,10 @@ def main() -> None:
     questions = load_questions(args.data)
     parity = {"dev": 0, "heldout": 1}.get(args.half)
     positions = [i for i in range(len(questions)) if parity is None or i % 2 == parity]
-    # encode every question once, in batches: settings only change what happens after encoding
+    # encode every question once, as the product does (one at a time): settings only change
+    # what happens after encoding
     texts = [questions[i]["query"] for i in positions]
-    vectors = index.embedder.encode(texts, batch_size=64)
+    vectors = [index.embedder.encode_questions([text])[0] for text in texts]
     cache = {text: vector for text, vector in zip(texts, vectors, strict=True)}
     encode = index.searcher.encode
     index.searcher.encode = lambda batch: (

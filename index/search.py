@@ -77,9 +77,9 @@ class RetrievalConfig:
     source_bonus: float = 0.7
     date_bonus: float = 0.5
     rerank_depth: int = 40
-    sentence_weight: float = 1.1
+    sentence_weight: float = 1.0
     second_sentence_weight: float = -0.4
-    pair_weight: float = 0.8
+    pair_weight: float = 1.0
     sentence_dense_weight: float = 0.45
     per_article: int = 10
     spread_min: int = 2

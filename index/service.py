@@ -160,7 +160,7 @@ class NewsIndex:
         return embedder
 
     def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode(texts)
+        return self.embedder.encode_questions(texts)
 
     def vectors(self) -> Vectors:
         assert self._vectors is not None

@@ -119,3 +119,11 @@ def test_question_is_cut_at_each_outlet_mention() -> None:
     ]
     assert "chip shipped" in intent.clauses[0][0] and "slipped" in intent.clauses[1][0]
     assert analyser.analyse("What happened to the chip?").clauses == ()
+
+
+def test_questions_encode_like_passages(embedder: Embedder) -> None:
+    """Questions may be encoded in bfloat16 (where the CPU has it); they must land where the
+    float32 vectors would, or dense scores against float32 passages drift."""
+    questions = ["Who won the election in Argentina?", "What did the central bank decide?"]
+    cosines = (embedder.encode_questions(questions) * embedder.encode(questions)).sum(axis=1)
+    assert cosines.min() > 0.999
