@@ -186,16 +186,16 @@ class Store:
 
     # -- articles ---------------------------------------------------------------------------
 
-    def hashes(self, ids: Sequence[str]) -> dict[str, str]:
-        out: dict[str, str] = {}
+    def _rows_in(self, sql: str, ids: Sequence[object]) -> Iterator[sqlite3.Row]:
+        """Rows of `sql` for the given ids, where `{marks}` in `sql` stands for the id list;
+        500 at a time, under SQLite's limit on bound variables."""
         for start in range(0, len(ids), 500):
             part = list(ids[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT id, content_hash FROM articles WHERE id IN ({marks})", part
-            )
-            out.update({row[0]: row[1] for row in rows})
-        return out
+            yield from self.conn.execute(sql.format(marks=",".join("?" * len(part))), part)
+
+    def hashes(self, ids: Sequence[str]) -> dict[str, str]:
+        sql = "SELECT id, content_hash FROM articles WHERE id IN ({marks})"
+        return {row[0]: row[1] for row in self._rows_in(sql, ids)}
 
     def article_with_body_hash(self, digest: str) -> str | None:
         row = self.conn.execute(
@@ -271,43 +271,25 @@ class Store:
 
     def sentence_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
         """chunk id -> (sentences x dim) float32; chunks indexed before these existed are absent."""
-        out: dict[int, np.ndarray] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})", part
-            )
-            for chunk_id, blob in rows:
-                out[chunk_id] = (
-                    np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
-                )
-        return out
+        sql = "SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})"
+        return {
+            chunk_id: np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+            for chunk_id, blob in self._rows_in(sql, ids)
+        }
 
     def articles(self, ids: Iterable[str]) -> dict[str, ArticleRow]:
-        ids = list(dict.fromkeys(ids))
-        out: dict[str, ArticleRow] = {}
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                "SELECT id, title, source, url, published_at, highlights, ingested_at"
-                f" FROM articles WHERE id IN ({marks})",
-                part,
-            )
-            out.update({row["id"]: ArticleRow.from_row(row) for row in rows})
-        return out
+        sql = (
+            "SELECT id, title, source, url, published_at, highlights, ingested_at"
+            " FROM articles WHERE id IN ({marks})"
+        )
+        return {
+            row["id"]: ArticleRow.from_row(row)
+            for row in self._rows_in(sql, list(dict.fromkeys(ids)))
+        }
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
-        out: dict[int, ChunkRow] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                f"SELECT id, article_id, position, text FROM chunks WHERE id IN ({marks})", part
-            )
-            out.update({row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in rows})
-        return out
+        sql = "SELECT id, article_id, position, text FROM chunks WHERE id IN ({marks})"
+        return {row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in self._rows_in(sql, ids)}
 
     def latest(self, limit: int) -> list[ArticleRow]:
         rows = self.conn.execute(
@@ -319,17 +301,11 @@ class Store:
 
     def chunk_meta(self, ids: Sequence[int]) -> dict[int, tuple[str, str | None, datetime | None]]:
         """chunk id -> (article id, outlet, published) for ranking candidates."""
-        out: dict[int, tuple[str, str | None, datetime | None]] = {}
-        for start in range(0, len(ids), 500):
-            part = list(ids[start : start + 500])
-            marks = ",".join("?" * len(part))
-            rows = self.conn.execute(
-                "SELECT c.id, a.id, a.source, a.published_at FROM chunks c"
-                f" JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})",
-                part,
-            )
-            out.update({r[0]: (r[1], r[2], parse_iso(r[3])) for r in rows})
-        return out
+        sql = (
+            "SELECT c.id, a.id, a.source, a.published_at FROM chunks c"
+            " JOIN articles a ON a.id = c.article_id WHERE c.id IN ({marks})"
+        )
+        return {r[0]: (r[1], r[2], parse_iso(r[3])) for r in self._rows_in(sql, ids)}
 
     def chunk_ids_where(self, where: str, params: Sequence[object]) -> list[int]:
         """Chunk ids of the articles matching a filter (used to restrict vector search)."""
