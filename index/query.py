@@ -74,16 +74,13 @@ class QueryAnalyser:
 
     def analyse(self, question: str) -> QueryIntent:
         lowered = question.lower()
-        found: list[str] = []
         spans: list[tuple[int, int]] = []
-        named: list[tuple[str, ...]] = []
+        named: list[tuple[str, ...]] = []  # the outlet(s) each mention stands for
         if self._pattern:
             for match in self._pattern.finditer(lowered):
                 spans.append(match.span())
                 named.append(tuple(sorted(self.alias_to_sources[match.group(1)])))
-                for source in sorted(self.alias_to_sources[match.group(1)]):
-                    if source not in found:
-                        found.append(source)
+        found = dict.fromkeys(source for sources in named for source in sources)
         unknown: list[str] = []
         for pattern in (_OUTLET_BEFORE, _OUTLET_AFTER):
             for match in pattern.finditer(question):

@@ -15,7 +15,7 @@ import numpy as np
 
 from index.chunking import split_sentences
 from index.query import QueryAnalyser, dates_in
-from index.store import ArticleRow, Store, iso
+from index.store import ArticleRow, ChunkRow, Store, iso
 from index.text import STOPWORDS, query_terms, stem, words
 from index.vectors import Vectors
 
@@ -190,10 +190,12 @@ class Searcher:
                 score += cfg.date_bonus
             scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
-        texts: dict[int, str] = {}
+        rows: dict[int, ChunkRow] = {}
         if cfg.rerank_depth:
             head = scored[: cfg.rerank_depth]
-            texts = {c.id: c.text for c in self.store.chunks([item[1] for item in head]).values()}
+            rows = self.store.chunks([item[1] for item in head])
+        texts = {chunk_id: row.text for chunk_id, row in rows.items()}
+        if rows:
             scored = self._rerank(question, vector, head, texts) + scored[cfg.rerank_depth :]
         lead = min(max(intent.mentions, cfg.spread_min), 4)
         if len(named) > 1 or lead > 1:
@@ -208,7 +210,9 @@ class Searcher:
             picked.append(item)
             if len(picked) >= top:
                 break
-        chunks = self.store.chunks([p[1] for p in picked])
+        # the re-ranked head was read already; only chunks ranked below it are read here
+        chunks = {p[1]: rows[p[1]] for p in picked if p[1] in rows}
+        chunks.update(self.store.chunks([p[1] for p in picked if p[1] not in rows]))
         articles = self.store.articles(c.article_id for c in chunks.values())
         passages: list[Passage] = []
         for score, chunk_id, d, lex in picked:
@@ -237,8 +241,7 @@ class Searcher:
         cfg = self.config
         ids = [item[1] for item in head]
         sentence_vectors = self.store.sentence_vectors(ids, len(vector))
-        weights = {stem(t): w for t, w in self.term_weights(query_terms(question)).items()}
-        total = sum(weights.values()) or 1.0
+        weights, total = self._stem_weights(question)
         sequence = [stem(w) for w in words(question) if w not in STOPWORDS]
         pair_weights = {
             (a, b): weights.get(a, 0.0) + weights.get(b, 0.0) for a, b in pairwise(sequence)
@@ -279,11 +282,10 @@ class Searcher:
         chosen: list[tuple[float, int, float, float]] = []
         articles: set[str] = set()
         for clause, sources in clauses:
-            terms = {stem(t): w for t, w in self.term_weights(query_terms(clause)).items()}
-            total = sum(terms.values()) or 1.0
+            terms, total = self._stem_weights(clause)
             days = set(dates_in(clause))
             best: tuple[float, tuple[float, int, float, float]] | None = None
-            for item in scored[: max(len(texts), 1) * 2]:
+            for item in scored[: 2 * max(self.config.rerank_depth, 1)]:
                 article_id, source, published = meta[item[1]]
                 if source not in sources or article_id in articles:
                     continue
@@ -352,6 +354,11 @@ class Searcher:
         except sqlite3.OperationalError:
             return {}
         return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
+
+    def _stem_weights(self, text: str) -> tuple[dict[str, float], float]:
+        """IDF weight of each query term of `text`, keyed by its stem, and their sum."""
+        weights = {stem(t): w for t, w in self.term_weights(query_terms(text)).items()}
+        return weights, sum(weights.values()) or 1.0
 
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""
