@@ -5,17 +5,17 @@ Everything runs against a local HTTP server started here; nothing touches the in
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
 import pytest
+from localweb import LocalWeb
 
 from corpus.feedlist import FeedList, normalise_feed_url
 from corpus.loaders import feeds as feeds_module
@@ -107,59 +107,11 @@ def rss_summaries(base: str) -> bytes:
 
 # --- fixtures: server -------------------------------------------------------------------------
 
-Route = Callable[[BaseHTTPRequestHandler], None]
-
-
-class Server:
-    """A local HTTP server whose routes the tests set up; it logs every request."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.release = threading.Event()
-        self.sent_bytes = 0
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-                route = server.routes.get(self.path)
-                if route is None:
-                    self.send_error(404)
-                    return
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    route(self)  # the client may hang up early: that is the point of some tests
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def serve(self, path: str, body: bytes, content_type: str, status: int = 200) -> None:
-        def route(handler: BaseHTTPRequestHandler) -> None:
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            handler.end_headers()
-            handler.wfile.write(body)
-
-        self.routes[path] = route
-
-    def paths(self) -> list[str]:
-        return [path for path, _ in self.requests]
-
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    srv = Server()
-    srv.thread.start()
-    yield srv
-    srv.release.set()
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+def server() -> Iterator[LocalWeb]:
+    with LocalWeb() as web:
+        yield web
 
 
 @pytest.fixture()
@@ -171,7 +123,7 @@ def client() -> Iterator[httpx.Client]:
 # --- feeds over HTTP --------------------------------------------------------------------------
 
 
-def test_rss_with_full_text(server: Server, client: httpx.Client) -> None:
+def test_rss_with_full_text(server: LocalWeb, client: httpx.Client) -> None:
     server.serve("/rss-full.xml", rss_full(), "application/rss+xml")
     server.requests.clear()
     poll = poll_feed(f"{server.base}/rss-full.xml", client=client)
@@ -190,7 +142,7 @@ def test_rss_with_full_text(server: Server, client: httpx.Client) -> None:
     assert server.requests[0][1]["user-agent"] == USER_AGENT
 
 
-def test_atom_with_full_text(server: Server, client: httpx.Client) -> None:
+def test_atom_with_full_text(server: LocalWeb, client: httpx.Client) -> None:
     server.serve("/atom.xml", atom_full(), "application/atom+xml")
     poll = poll_feed(f"{server.base}/atom.xml", client=client, name="My Atom")
 
@@ -217,7 +169,7 @@ def test_rdf_and_summary_flag() -> None:
 
 
 def test_summary_only_entries_fetch_and_extract_the_page(
-    server: Server, client: httpx.Client
+    server: LocalWeb, client: httpx.Client
 ) -> None:
     server.serve("/summaries.xml", rss_summaries(server.base), "application/rss+xml")
     server.serve("/articles/bridge", ARTICLE_HTML.encode(), "text/html; charset=utf-8")
@@ -246,7 +198,7 @@ def test_summary_only_entries_fetch_and_extract_the_page(
 
 
 def test_conditional_get_not_modified(
-    server: Server, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
+    server: LocalWeb, client: httpx.Client, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def route(handler: BaseHTTPRequestHandler) -> None:
         if handler.headers.get("If-None-Match") == '"v1"':
@@ -285,7 +237,7 @@ def test_conditional_get_not_modified(
     assert headers["if-modified-since"] == "Tue, 10 Jun 2025 12:00:00 GMT"
 
 
-def test_broken_xml_is_reported(server: Server, client: httpx.Client) -> None:
+def test_broken_xml_is_reported(server: LocalWeb, client: httpx.Client) -> None:
     server.serve("/broken.xml", b"<?xml version='1.0'?><rss><channel><<<not xml", "text/xml")
     poll = poll_feed(f"{server.base}/broken.xml", client=client, etag='"old"')
     assert not poll.ok and poll.articles == []
@@ -297,14 +249,14 @@ def test_broken_xml_is_reported(server: Server, client: httpx.Client) -> None:
     assert "not an RSS" in (poll_feed(f"{server.base}/page.html", client=client).error or "")
 
 
-def test_http_500_is_reported(server: Server, client: httpx.Client) -> None:
+def test_http_500_is_reported(server: LocalWeb, client: httpx.Client) -> None:
     server.serve("/500.xml", b"oops", "text/plain", status=500)
     poll = poll_feed(f"{server.base}/500.xml", client=client)
     assert not poll.ok and poll.status == 500
     assert poll.error == "HTTP 500 Internal Server Error"
 
 
-def test_slow_server_times_out_promptly(server: Server, client: httpx.Client) -> None:
+def test_slow_server_times_out_promptly(server: LocalWeb, client: httpx.Client) -> None:
     def slow(handler: BaseHTTPRequestHandler) -> None:
         server.release.wait(5)
 
@@ -315,7 +267,7 @@ def test_slow_server_times_out_promptly(server: Server, client: httpx.Client) ->
     assert poll.error == "timed out after 0.5 s"
 
 
-def test_huge_page_is_refused_while_streaming(server: Server, client: httpx.Client) -> None:
+def test_huge_page_is_refused_while_streaming(server: LocalWeb, client: httpx.Client) -> None:
     chunk = b"<p>" + b"x" * (64 * 1024 - 7) + b"</p>\n"
     total = 50 * 1024 * 1024
 
@@ -366,7 +318,7 @@ def _page(paragraph: str, head: str = "") -> str:
     )
 
 
-def test_windows_1252_page_from_header(server: Server, client: httpx.Client) -> None:
+def test_windows_1252_page_from_header(server: LocalWeb, client: httpx.Client) -> None:
     body = _page(CP1252_TEXT).encode("cp1252")
     server.serve("/cp1252.html", body, "text/html; charset=windows-1252")
     result = fetch(f"{server.base}/cp1252.html", client=client)
@@ -376,7 +328,7 @@ def test_windows_1252_page_from_header(server: Server, client: httpx.Client) -> 
 
 
 def test_latin1_declared_in_meta_reads_as_windows_1252(
-    server: Server, client: httpx.Client
+    server: LocalWeb, client: httpx.Client
 ) -> None:
     body = _page(
         CP1252_TEXT, '<meta http-equiv="Content-Type" content="text/html; charset=iso-8859-1">'
@@ -387,7 +339,7 @@ def test_latin1_declared_in_meta_reads_as_windows_1252(
 
 
 def test_invalid_bytes_for_declared_charset_do_not_crash(
-    server: Server, client: httpx.Client
+    server: LocalWeb, client: httpx.Client
 ) -> None:
     body = _page("Broken \xff\xfe bytes \xc3( here").encode("latin-1")
     server.serve("/invalid.html", body, "text/html; charset=utf-8")
@@ -399,7 +351,7 @@ def test_invalid_bytes_for_declared_charset_do_not_crash(
     assert decode_body("\u00e9t\u00e9".encode(), None) == "été"
 
 
-def test_non_utf8_feed(server: Server, client: httpx.Client) -> None:
+def test_non_utf8_feed(server: LocalWeb, client: httpx.Client) -> None:
     xml = (
         '<?xml version="1.0" encoding="windows-1252"?><rss version="2.0"><channel>'
         "<title>Le Journal</title><item><title>Café “crème”</title>"

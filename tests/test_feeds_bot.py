@@ -10,17 +10,15 @@ import asyncio
 import contextlib
 import html
 import logging
-import socket
-import threading
 import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from localweb import LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -112,28 +110,6 @@ def index(tmp_path: Path, embedder: Embedder) -> Iterator[NewsIndex]:
 # --- feeds and pages from a local server ------------------------------------------------------
 
 
-def item(title: str, link: str, paragraphs: list[str] | None = None, summary: str = "") -> str:
-    """One RSS item: full text in content:encoded, or only a teaser in description."""
-    body = ""
-    if paragraphs:
-        encoded = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-        body = f"<content:encoded><![CDATA[{encoded}]]></content:encoded>"
-    return (
-        f"<item><title>{html.escape(title)}</title><link>{link}</link>"
-        "<pubDate>Tue, 10 Jun 2025 09:00:00 GMT</pubDate>"
-        f"<description>{html.escape(summary)}</description>{body}</item>"
-    )
-
-
-def rss(title: str, *items: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-        f"<title>{title}</title><link>https://example.test/</link>{''.join(items)}"
-        "</channel></rss>"
-    ).encode()
-
-
 def page(title: str, paragraphs: list[str]) -> bytes:
     text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
     return (
@@ -143,75 +119,10 @@ def page(title: str, paragraphs: list[str]) -> bytes:
     ).encode()
 
 
-class FeedServer:
-    """Local feeds and pages. A route can be held shut (to keep a poll in flight as long as a
-    test likes) or slowed down."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, tuple[int, str, bytes]] = {}
-        self.delays: dict[str, float] = {}
-        self.gates: dict[str, threading.Event] = {}
-        self.arrived: dict[str, threading.Event] = {}
-        self.requests: list[str] = []
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.requests.append(self.path)
-                if self.path in server.arrived:
-                    server.arrived[self.path].set()
-                if self.path in server.gates:
-                    server.gates[self.path].wait(30)
-                time.sleep(server.delays.get(self.path, 0.0))
-                found = server.routes.get(self.path)
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    if found is None:
-                        self.send_error(404)
-                        return
-                    status, content_type, body = found
-                    self.send_response(status)
-                    self.send_header("Content-Type", content_type)
-                    self.send_header("Content-Length", str(len(body)))
-                    self.end_headers()
-                    self.wfile.write(body)
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def serve(
-        self, path: str, body: bytes, content_type: str = "application/rss+xml", status: int = 200
-    ) -> str:
-        self.routes[path] = (status, content_type, body)
-        return self.base + path
-
-    def hold(self, path: str) -> tuple[threading.Event, threading.Event]:
-        """Requests for `path` wait until the returned gate is set; `arrived` says one came."""
-        self.arrived[path], self.gates[path] = threading.Event(), threading.Event()
-        return self.arrived[path], self.gates[path]
-
-
 @pytest.fixture(scope="module")
-def server() -> Iterator[FeedServer]:
-    srv = FeedServer()
-    srv.thread.start()
-    yield srv
-    for gate in srv.gates.values():
-        gate.set()
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
-
-
-def closed_port_url(path: str = "/rss.xml") -> str:
-    """A local address nobody listens on: the connection is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}{path}"
+def server() -> Iterator[LocalWeb]:
+    with LocalWeb() as web:
+        yield web
 
 
 # --- the bot ----------------------------------------------------------------------------------
@@ -278,7 +189,7 @@ async def ask_readers(emu: BotApiEmulator) -> list[tuple[float, str]]:
 
 
 async def test_addfeed_and_pollnow_while_questions_keep_being_answered(
-    emu: BotApiEmulator, index: NewsIndex, server: FeedServer
+    emu: BotApiEmulator, index: NewsIndex, server: LocalWeb
 ) -> None:
     solar = f"{server.base}/wire/solar"
     library = server.serve("/herald/library", page("Library reopens", LIBRARY), "text/html")
@@ -315,13 +226,13 @@ async def test_addfeed_and_pollnow_while_questions_keep_being_answered(
     assert "Azerbaijan" in during_fetch[0][1] and "strike" in during_fetch[1][1]
     assert "Floating solar farm opens in Port Elwyn" in answer.plain
     assert f'<a href="{solar}">Test Wire</a>' in answer.text
-    assert server.requests.count("/herald/library") == 1
-    assert "/wire/solar" not in server.requests  # full text in the feed: no page fetched
+    assert server.count("/herald/library") == 1
+    assert "/wire/solar" not in server.paths()  # full text in the feed: no page fetched
     assert emu.errors == []
 
 
 async def test_feeds_stats_errors_removal_and_refusals(
-    emu: BotApiEmulator, index: NewsIndex, server: FeedServer
+    emu: BotApiEmulator, index: NewsIndex, server: LocalWeb
 ) -> None:
     good = server.serve("/desk.xml", rss("City Desk", item("Solar", f"{server.base}/s", SOLAR)))
     failing = server.serve("/broken.xml", b"oops", "text/plain", status=500)
@@ -382,7 +293,7 @@ async def test_feeds_stats_errors_removal_and_refusals(
 async def test_the_job_polls_by_itself_and_never_overlaps(
     emu: BotApiEmulator,
     index: NewsIndex,
-    server: FeedServer,
+    server: LocalWeb,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     solar = f"{server.base}/auto/solar"
@@ -440,7 +351,7 @@ async def test_unreachable_default_feeds_are_warnings_and_the_bot_keeps_answerin
 
 
 def test_poll_feed_returns_a_known_full_text_entry_so_a_correction_lands(
-    server: FeedServer,
+    server: LocalWeb,
 ) -> None:
     story = f"{server.base}/fixed/solar"
     teaser_page = server.serve("/fixed/library", page("Library reopens", LIBRARY), "text/html")
@@ -456,4 +367,4 @@ def test_poll_feed_returns_a_known_full_text_entry_so_a_correction_lands(
         poll = poll_feed(url, client=client, known_ids=known)
     assert [a.url for a in poll.articles] == [story]  # the full text is kept for its hash
     assert poll.articles[0].body.startswith("Correction:")
-    assert "/fixed/library" not in server.requests  # a known teaser's page is not refetched
+    assert "/fixed/library" not in server.paths()  # a known teaser's page is not refetched

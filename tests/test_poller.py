@@ -6,17 +6,14 @@ Nothing touches the internet: every feed and page is served by a server started 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import html
 import logging
-import socket
-import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from localweb import LocalWeb, closed_port_url, item, rss
 
 import bot.cli
 from bot import poller as poller_module
@@ -91,28 +88,6 @@ class Clock:
         return self.now
 
 
-def item(title: str, link: str, paragraphs: list[str] | None = None, summary: str = "") -> str:
-    """One RSS item: full text in content:encoded, or only a teaser in description."""
-    body = ""
-    if paragraphs:
-        encoded = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
-        body = f"<content:encoded><![CDATA[{encoded}]]></content:encoded>"
-    return (
-        f"<item><title>{html.escape(title)}</title><link>{link}</link>"
-        f"<pubDate>Tue, 10 Jun 2025 09:00:00 GMT</pubDate>"
-        f"<description>{html.escape(summary)}</description>{body}</item>"
-    )
-
-
-def rss(title: str, *items: str) -> bytes:
-    return (
-        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
-        'xmlns:content="http://purl.org/rss/1.0/modules/content/"><channel>'
-        f"<title>{title}</title><link>https://example.test/</link>{''.join(items)}"
-        "</channel></rss>"
-    ).encode()
-
-
 def page(title: str, paragraphs: list[str]) -> bytes:
     """An article page with the usual menus, cookie banner and footer around the text."""
     text = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
@@ -138,86 +113,11 @@ def wire_feed(base: str) -> bytes:
 
 # --- the server -------------------------------------------------------------------------------
 
-Route = Callable[[BaseHTTPRequestHandler], None]
-
-
-class Server:
-    """A local HTTP server whose routes the tests set; it logs requests and concurrency."""
-
-    def __init__(self) -> None:
-        self.routes: dict[str, Route] = {}
-        self.requests: list[tuple[str, dict[str, str]]] = []
-        self.in_flight = 0
-        self.max_in_flight = 0
-        self._lock = threading.Lock()
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                with server._lock:
-                    server.requests.append(
-                        (self.path, {k.lower(): v for k, v in self.headers.items()})
-                    )
-                    server.in_flight += 1
-                    server.max_in_flight = max(server.max_in_flight, server.in_flight)
-                try:
-                    route = server.routes.get(self.path)
-                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                        if route is None:
-                            self.send_error(404)
-                        else:
-                            route(self)
-                finally:
-                    with server._lock:
-                        server.in_flight -= 1
-
-            def log_message(self, format: str, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def serve(
-        self,
-        path: str,
-        body: bytes,
-        content_type: str = "application/rss+xml",
-        *,
-        status: int = 200,
-        etag: str | None = None,
-    ) -> str:
-        """Serve `body` at `path` (304 to a matching If-None-Match); returns the full URL."""
-
-        def route(handler: BaseHTTPRequestHandler) -> None:
-            if etag and handler.headers.get("If-None-Match") == etag:
-                handler.send_response(304)
-                handler.send_header("ETag", etag)
-                handler.end_headers()
-                return
-            handler.send_response(status)
-            handler.send_header("Content-Type", content_type)
-            handler.send_header("Content-Length", str(len(body)))
-            if etag:
-                handler.send_header("ETag", etag)
-            handler.end_headers()
-            handler.wfile.write(body)
-
-        self.routes[path] = route
-        return self.base + path
-
-    def count(self, path: str) -> int:
-        return sum(1 for p, _ in self.requests if p == path)
-
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[Server]:
-    srv = Server()
-    srv.thread.start()
-    yield srv
-    srv.httpd.shutdown()
-    srv.httpd.server_close()
+def server() -> Iterator[LocalWeb]:
+    with LocalWeb() as web:
+        yield web
 
 
 @pytest.fixture
@@ -236,14 +136,6 @@ def poller(feedlist: FeedList, news_index: NewsIndex, clock: Clock) -> Iterator[
         yield p
 
 
-def closed_port_url() -> str:
-    """A local address nobody listens on: the connection is refused at once."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    return f"http://127.0.0.1:{port}/feed.xml"
-
-
 def body_of(index: NewsIndex, url: str) -> list[str]:
     rows = index.store.conn.execute("SELECT body FROM articles WHERE url = ?", (url,)).fetchall()
     return [row[0] for row in rows]
@@ -253,7 +145,7 @@ def body_of(index: NewsIndex, url: str) -> list[str]:
 
 
 def test_full_text_feed_lands_and_a_304_costs_nothing(
-    server: Server,
+    server: LocalWeb,
     poller: FeedPoller,
     feedlist: FeedList,
     news_index: NewsIndex,
@@ -301,7 +193,7 @@ def test_full_text_feed_lands_and_a_304_costs_nothing(
 
 
 def test_summary_only_feed_gets_its_pages_extracted_once(
-    server: Server, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex
+    server: LocalWeb, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex
 ) -> None:
     bees = server.serve("/herald/bees", page("Beehives double", BEES), "text/html")
     library = server.serve("/herald/library", page("Library reopens", LIBRARY), "text/html")
@@ -330,7 +222,7 @@ def test_summary_only_feed_gets_its_pages_extracted_once(
 
 
 def test_failing_feeds_are_recorded_while_another_still_lands(
-    server: Server,
+    server: LocalWeb,
     poller: FeedPoller,
     feedlist: FeedList,
     news_index: NewsIndex,
@@ -365,7 +257,7 @@ def test_failing_feeds_are_recorded_while_another_still_lands(
 
 
 def test_same_text_under_two_urls_is_stored_once(
-    server: Server, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex
+    server: LocalWeb, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex
 ) -> None:
     url = server.serve(
         "/syndicated.xml",
@@ -386,7 +278,7 @@ def test_same_text_under_two_urls_is_stored_once(
 
 
 def test_updated_item_replaces_the_old_one(
-    server: Server, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex, clock: Clock
+    server: LocalWeb, poller: FeedPoller, feedlist: FeedList, news_index: NewsIndex, clock: Clock
 ) -> None:
     link = f"{server.base}/live/solar"
     url = server.serve("/live.xml", rss("Live", item("Solar farm", link, SOLAR)), etag='"v1"')
@@ -455,7 +347,10 @@ def run_cli(
 
 
 def test_cli_feed_commands(
-    server: Server, run_cli: Callable[..., int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    server: LocalWeb,
+    run_cli: Callable[..., int],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     wire = server.serve("/cli-wire.xml", wire_feed(server.base))
     failing = server.serve("/cli-500.xml", b"oops", "text/plain", status=500)
@@ -520,7 +415,7 @@ def test_cli_feed_commands(
 
 
 def test_ingest_urls(
-    server: Server, run_cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
+    server: LocalWeb, run_cli: Callable[..., int], capsys: pytest.CaptureFixture[str]
 ) -> None:
     settings: Settings = run_cli.settings  # type: ignore[attr-defined]
     bees = server.serve("/pages/bees", page("Beehives double", BEES), "text/html")
