@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TextIO
 
 from pydantic import SecretStr
@@ -110,13 +110,19 @@ async def run_chat(
 
 
 @contextlib.asynccontextmanager
-async def polling(application: Application) -> AsyncIterator[Application]:
-    """Started and polling (what `run_polling` does, minus owning the event loop).
+async def polling(
+    application: Application, prepare: Callable[[Application], object] | None = None
+) -> AsyncIterator[Application]:
+    """Started and polling (what `run_polling` does, minus owning the event loop), with its
+    post_init and post_shutdown hooks; `prepare` runs between post_init and start.
 
     The console chat and the end-to-end tests run the application this way.
     """
     async with application:
-        await application.post_init(application)
+        if application.post_init:
+            await application.post_init(application)
+        if prepare:
+            prepare(application)
         await application.start()
         await application.updater.start_polling(timeout=5)
         try:
@@ -124,3 +130,5 @@ async def polling(application: Application) -> AsyncIterator[Application]:
         finally:
             await application.updater.stop()
             await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

@@ -19,6 +19,7 @@ from telegram import Chat, Message, User
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.chat import polling
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, TickReport, run_tick
 from bot.emulator import BotApiEmulator, ChatMessage
 from bot.handlers.digest import (
@@ -150,18 +151,13 @@ async def running_bot(
     }
     app = build_application(Settings(_env_file=None, **(values | overrides)), index)
     app.bot_data[CLOCK] = clock
-    async with app:
-        await app.post_init(app)
-        if not job:
-            for scheduled in app.job_queue.get_jobs_by_name(JOB_NAME):
-                scheduled.schedule_removal()
-        await app.start()
-        await app.updater.start_polling(timeout=5)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
+
+    def without_tick(app: Application) -> None:
+        for scheduled in app.job_queue.get_jobs_by_name(JOB_NAME):
+            scheduled.schedule_removal()
+
+    async with polling(app, prepare=None if job else without_tick) as running:
+        yield running
 
 
 async def tick(app: Application, clock: Clock, when: datetime) -> TickReport:

@@ -42,6 +42,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.chat import polling
 from bot.emulator import BotApiEmulator, EntityParseError, html_to_plain, parse_html
 
 PRIVATE = 42
@@ -100,15 +101,8 @@ def build_app(emu: BotApiEmulator) -> Application:
 
 @contextlib.asynccontextmanager
 async def polling_app(emu: BotApiEmulator) -> AsyncIterator[Application]:
-    app = build_app(emu)
-    async with app:
-        await app.start()
-        await app.updater.start_polling(timeout=5)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
+    async with polling(build_app(emu)) as app:
+        yield app
 
 
 def free_port() -> int:

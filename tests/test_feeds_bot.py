@@ -22,14 +22,13 @@ from localweb import LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
 from bot.app import build_application
+from bot.chat import polling
 from bot.emulator import BotApiEmulator
 from bot.handlers.admin import ADMINS_ONLY
 from bot.handlers.feeds import (
     FEED_POLLING,
     FeedPolling,
-    register_feed_handlers,
     schedule_feed_polling,
-    stop_feed_polling,
 )
 from bot.settings import Settings
 from corpus.loaders import load_path, sample_path
@@ -151,18 +150,8 @@ async def running_bot(
         "feeds": [],  # no default feeds unless a test names (local) ones
     }
     app = build_application(Settings(_env_file=None, **(values | overrides)), index)
-    register_feed_handlers(app)
-    async with app:
-        await app.post_init(app)
-        schedule_feed_polling(app, first=first)
-        await app.start()
-        await app.updater.start_polling(timeout=5)
-        try:
-            yield app
-        finally:
-            await app.updater.stop()
-            await app.stop()
-            await stop_feed_polling(app)
+    async with polling(app, prepare=lambda app: schedule_feed_polling(app, first=first)) as running:
+        yield running
 
 
 async def wait_until(condition: Any, timeout: float = 15.0) -> None:
