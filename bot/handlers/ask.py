@@ -151,7 +151,13 @@ def parse_more(data: str | None) -> tuple[str, int] | None:
 async def answer_question(
     message: Message, question: str, context: ContextTypes.DEFAULT_TYPE
 ) -> None:
-    """Search off the event loop, reply with the first page, offer "More" if there is more."""
+    """Search off the event loop, reply with the first page, offer "More" if there is more.
+
+    No question (a bare `/ask`, a bare @mention) gets the usage line instead.
+    """
+    if not question:
+        await message.reply_text(USAGE, do_quote=True)
+        return
     index, page = news_index(context), settings_of(context).answer_articles
     question = question[:QUESTION_CHARS]
     async with typing(message):
@@ -171,9 +177,6 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """`/ask QUESTION` (or `/ask@BotName QUESTION`), in any chat."""
     message = update.effective_message
     question = " ".join((message.text or "").split()[1:])  # drop "/ask" or "/ask@BotName"
-    if not question:
-        await message.reply_text(USAGE, do_quote=True)
-        return
     await answer_question(message, question, context)
 
 
@@ -181,9 +184,6 @@ async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     """Plain text in private, or a group message that @mentions the bot or replies to it."""
     message = update.effective_message
     question = strip_mention(message.text or "", context.bot.username)
-    if not question:
-        await message.reply_text(USAGE, do_quote=True)
-        return
     await answer_question(message, question, context)
 
 
