@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
-from localweb import LocalWeb, closed_port_url, item, rss
+from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -50,23 +50,6 @@ READER_QUESTIONS = (
     "Who mediated between Turkey and Israel?",
 )
 SOLAR_QUESTION = "Where did a floating solar farm open?"
-
-SOLAR = [
-    "The harbour town of Port Elwyn switched on a floating solar farm on its old drinking-water "
-    "reservoir on Monday, the first installation of its kind in the region.",
-    "Some 12,000 panels rest on plastic pontoons anchored to the reservoir bed, and the "
-    "operator says they will supply about a fifth of the town's electricity in summer.",
-    "Engineers chose the reservoir because the water keeps the panels cool, which raises their "
-    "output, while the shade slows the growth of algae that had troubled the water company.",
-    "The town council paid for the project with a green bond sold to residents, who will "
-    "receive a share of the income from the electricity for the next twenty years.",
-]
-LIBRARY = [
-    "The central library of Ashford reopened after a two-year renovation that added a rooftop "
-    "reading garden, a repair café and a studio where residents can record podcasts for free.",
-    "Visitor numbers on the first weekend exceeded twenty thousand, according to the city, and "
-    "the waiting list for the recording studio is already full until the end of the autumn.",
-]
 
 
 # --- the news already indexed -----------------------------------------------------------------

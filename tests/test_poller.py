@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from localweb import LocalWeb, closed_port_url, item, rss
+from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 
 import bot.cli
 from bot import poller as poller_module
@@ -27,16 +27,6 @@ from index.embedder import Embedder
 
 # --- documents --------------------------------------------------------------------------------
 
-SOLAR = [
-    "The harbour town of Port Elwyn switched on a floating solar farm on its old drinking-water "
-    "reservoir on Monday, the first installation of its kind in the region.",
-    "Some 12,000 panels rest on plastic pontoons anchored to the reservoir bed, and the "
-    "operator says they will supply about a fifth of the town's electricity in summer.",
-    "Engineers chose the reservoir because the water keeps the panels cool, which raises their "
-    "output, while the shade slows the growth of algae that had troubled the water company.",
-    "The town council paid for the project with a green bond sold to residents, who will "
-    "receive a share of the income from the electricity for the next twenty years.",
-]
 GLACIER = [
     "Scientists measuring the Morteratsch glacier reported that it lost a further forty metres "
     "of length over the past year, one of the largest retreats since records began there.",
@@ -62,12 +52,6 @@ BEES = [
     "many as five years ago, after the council banned pesticide spraying on public verges.",
     "The beekeepers' association said honey yields were the best in a decade, and that wild "
     "bumblebee species had also returned to the meadows planted along the old railway cutting.",
-]
-LIBRARY = [
-    "The central library of Ashford reopened after a two-year renovation that added a rooftop "
-    "reading garden, a repair café and a studio where residents can record podcasts for free.",
-    "Visitor numbers on the first weekend exceeded twenty thousand, according to the city, and "
-    "the waiting list for the recording studio is already full until the end of the autumn.",
 ]
 NEW_TEXT = [
     "Correction: the floating solar farm at Port Elwyn will supply about a third of the town's "
