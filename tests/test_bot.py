@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated import emulator_settings
 from telegram.ext import Application
 
 from bot.app import build_application, webhook_options
@@ -159,16 +160,7 @@ async def emu() -> AsyncIterator[BotApiEmulator]:
 
 
 def make_settings(emu: BotApiEmulator, index: NewsIndex, **overrides: Any) -> Settings:
-    values: dict[str, Any] = {
-        "data_dir": index.data_dir,
-        "telegram_bot_token": emu.token,
-        "telegram_base_url": emu.base_url,
-        "allowed_chat_ids": [],
-        "admin_user_ids": [ADMIN],
-        "answer_articles": 3,
-        "feeds": [],  # never follow the public default feeds from a test
-    }
-    return Settings(_env_file=None, **(values | overrides))
+    return emulator_settings(emu, index, ADMIN, **({"answer_articles": 3} | overrides))
 
 
 @contextlib.asynccontextmanager

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from emulated import emulator_settings
 from telegram import Chat, Message, User
 from telegram.ext import Application
 
@@ -28,7 +29,6 @@ from bot.handlers.digest import (
     BUTTON_ADMINS_ONLY,
     is_anonymous_admin,
 )
-from bot.settings import Settings
 from bot.subscriptions import SubscriptionStore
 from corpus.models import Article
 from index import NewsIndex
@@ -141,15 +141,7 @@ async def running_bot(
 ) -> AsyncIterator[Application]:
     """The application as `newsbot serve` runs it. Without `job`, the tick only runs when the
     test calls `run_tick`."""
-    values: dict[str, Any] = {
-        "data_dir": index.data_dir,
-        "telegram_bot_token": emu.token,
-        "telegram_base_url": emu.base_url,
-        "allowed_chat_ids": [],
-        "admin_user_ids": [ADMIN],
-        "feeds": [],  # never follow the public default feeds from a test
-    }
-    app = build_application(Settings(_env_file=None, **(values | overrides)), index)
+    app = build_application(emulator_settings(emu, index, ADMIN, **overrides), index)
     app.bot_data[CLOCK] = clock
 
     def without_tick(app: Application) -> None:

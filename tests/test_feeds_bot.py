@@ -18,6 +18,7 @@ from typing import Any
 
 import httpx
 import pytest
+from emulated import emulator_settings
 from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
@@ -30,7 +31,6 @@ from bot.handlers.feeds import (
     FeedPolling,
     schedule_feed_polling,
 )
-from bot.settings import Settings
 from corpus.loaders import load_path, sample_path
 from corpus.loaders.feeds import parse_feed, poll_feed
 from corpus.models import Article
@@ -124,15 +124,7 @@ async def running_bot(
     emu: BotApiEmulator, index: NewsIndex, *, first: float | None = NO_POLL, **overrides: Any
 ) -> AsyncIterator[Application]:
     """The application as `newsbot serve` runs it, with live news wired in as post_init does."""
-    values: dict[str, Any] = {
-        "data_dir": index.data_dir,
-        "telegram_bot_token": emu.token,
-        "telegram_base_url": emu.base_url,
-        "allowed_chat_ids": [],
-        "admin_user_ids": [ADMIN],
-        "feeds": [],  # no default feeds unless a test names (local) ones
-    }
-    app = build_application(Settings(_env_file=None, **(values | overrides)), index)
+    app = build_application(emulator_settings(emu, index, ADMIN, **overrides), index)
     async with polling(app, prepare=lambda app: schedule_feed_polling(app, first=first)) as running:
         yield running
 
