@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from index.text import query_terms
+
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
 )
@@ -50,6 +52,9 @@ class QueryIntent:
     # one per time an indexed outlet is named: the question's text from that mention up to the
     # next, and the outlet(s) the mention stands for
     clauses: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # the separate things the question says ("Which company, sued by X, that also Y?"), each
+    # with enough content words to be looked for on its own
+    claims: tuple[str, ...] = ()
 
     @property
     def mentions(self) -> int:
@@ -108,6 +113,7 @@ class QueryAnalyser:
             dates,
             tuple(dict.fromkeys(names)),
             _clauses(question, spans, named),
+            claims_in(question),
         )
 
 
@@ -123,6 +129,17 @@ def _clauses(
     return tuple(
         (question[a:b], sources) for a, b, sources in zip(starts, ends, named, strict=True)
     )
+
+
+_CLAIM_BREAK = re.compile(r"[,;?]|\b(?:and|while|but|whereas|also)\b", re.IGNORECASE)
+
+
+def claims_in(question: str, min_terms: int = 3) -> tuple[str, ...]:
+    """Cut a question at commas and at the words that join claims: "Which company, sued by X,
+    also reported Y and Z?" gives "sued by X", "reported Y", "Z" (those with `min_terms`
+    content words or more)."""
+    parts = (part.strip() for part in _CLAIM_BREAK.split(question))
+    return tuple(part for part in parts if len(query_terms(part)) >= min_terms)
 
 
 # "Layton Williams", "Bank of England": capitalised words in a row (possessives cut off)

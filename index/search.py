@@ -85,6 +85,7 @@ class RetrievalConfig:
     spread_min: int = 2
     clause_weight: float = 0.6
     clause_date_bonus: float = 0.6
+    cover_weight: float = 1.2
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -198,8 +199,11 @@ class Searcher:
         if rows:
             scored = self._rerank(question, vector, head, texts) + scored[cfg.rerank_depth :]
         lead = min(max(intent.mentions, cfg.spread_min), 4)
+        start = 0
         if len(named) > 1 or lead > 1:
-            scored = self._spread(scored, meta, intent.clauses, lead, texts)
+            scored, start = self._spread(scored, meta, intent.clauses, lead, texts)
+        if cfg.cover_weight and len(intent.claims) > 1:
+            scored = self._cover(scored, start, top, intent.claims, texts)
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
         for item in scored:
@@ -270,7 +274,7 @@ class Searcher:
         clauses: tuple[tuple[str, tuple[str, ...]], ...],
         lead: int,
         texts: dict[int, str],
-    ) -> list[tuple[float, int, float, float]]:
+    ) -> tuple[list[tuple[float, int, float, float]], int]:
         """Lead with one article per outlet mention, then other articles up to `lead`.
 
         "Did the TechCrunch report say A, while The Verge says B?" wants TechCrunch's A and
@@ -308,7 +312,46 @@ class Searcher:
                 chosen.append(item)
         chosen.sort(reverse=True)
         ids = {item[1] for item in chosen}
-        return chosen + [item for item in scored if item[1] not in ids]
+        return chosen + [item for item in scored if item[1] not in ids], len(chosen)
+
+    def _cover(
+        self,
+        scored: list[tuple[float, int, float, float]],
+        start: int,
+        top: int,
+        claims: tuple[str, ...],
+        texts: dict[int, str],
+    ) -> list[tuple[float, int, float, float]]:
+        """Below the first `start`, fill the top with what the chunks above have not said yet.
+
+        A many-part question ("Which company, sued by X, that also Y?") has its evidence in
+        several reports; the fifth chunk of the article already at the top rarely adds any. Each
+        re-ranked chunk gains `cover_weight` x how much better its best sentence matches each of
+        the question's claims than every chunk ranked above it did.
+        """
+        weights = [self._stem_weights(claim) for claim in claims]
+        matches: dict[int, list[float]] = {}
+        for item in scored:
+            if item[1] in texts:
+                sentences = _sentences(texts[item[1]])
+                matches[item[1]] = [max(sentences.shares(w, t), default=0.0) for w, t in weights]
+        covered = [0.0] * len(claims)
+        for item in scored[:start]:
+            covered = list(map(max, covered, matches.get(item[1], covered)))
+        ranked = scored[:start]
+        pool = [item for item in scored[start:] if item[1] in matches]
+        weight = self.config.cover_weight
+        while pool and len(ranked) < top:
+            best = max(
+                pool,
+                key=lambda item: item[0]
+                + weight * sum(max(m - c, 0.0) for m, c in zip(matches[item[1]], covered)),
+            )
+            pool.remove(best)
+            ranked.append(best)
+            covered = list(map(max, covered, matches[best[1]]))
+        ids = {item[1] for item in ranked}
+        return ranked + [item for item in scored if item[1] not in ids]
 
     def abstain(self, question: str, passages: list[Passage]) -> bool:
         """True when nothing found is close enough to the question to cite."""
