@@ -63,7 +63,10 @@ class RetrievalConfig:
     `pair_weight` x the share of the question's adjacent word pairs, `sentence_dense_weight` x
     the sentence vector's cosine, and `second_sentence_weight` x the runner-up sentence's
     share. The top then holds one article per outlet mention (at least `spread_min`), chosen
-    with `clause_weight` x the match with that mention's part of the question. Below
+    with `clause_weight` x the match with that mention's part of the question, less
+    `other_clause_weight` x its match with words only the other mentions' parts use. Below
+    the lead, `cover_weight` favours chunks that match a claim of the question (its parts
+    between commas and conjunctions) better than the chunks above them did. Below
     `min_dense` cosine, or naming an outlet or a name the index has never seen, a question
     gets "no relevant reporting".
     """
@@ -86,6 +89,7 @@ class RetrievalConfig:
     clause_weight: float = 0.6
     clause_date_bonus: float = 0.6
     cover_weight: float = 1.2
+    other_clause_weight: float = 1.0
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -202,8 +206,8 @@ class Searcher:
         start = 0
         if len(named) > 1 or lead > 1:
             scored, start = self._spread(scored, meta, intent.clauses, lead, texts)
-        if cfg.cover_weight and len(intent.claims) > 1:
-            scored = self._cover(scored, start, top, intent.claims, texts)
+        if cfg.cover_weight and len(intent.claims) > 1 and texts:
+            scored = self._cover(scored, start, top, self._claim_matches(intent.claims, texts))
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
         for item in scored:
@@ -280,13 +284,21 @@ class Searcher:
         "Did the TechCrunch report say A, while The Verge says B?" wants TechCrunch's A and
         The Verge's B near the top, not five chunks of one article: for each mention, the best
         chunk of that outlet, preferring the one whose best sentence matches that part of the
-        question.
+        question and not the others' (a TechCrunch chunk matching B is usually not TechCrunch's
+        report that A: B is what The Verge said).
         """
         weight = self.config.clause_weight
         chosen: list[tuple[float, int, float, float]] = []
         articles: set[str] = set()
-        for clause, sources in clauses:
+        other_weight = self.config.other_clause_weight
+        for k, (clause, sources) in enumerate(clauses):
             terms, total = self._stem_weights(clause)
+            # words only the other mentions' parts use: what the other outlets reported
+            elsewhere, _ = self._stem_weights(
+                " ".join(c for j, (c, _) in enumerate(clauses) if j != k)
+            )
+            elsewhere = {t: w for t, w in elsewhere.items() if t not in terms}
+            elsewhere_total = sum(elsewhere.values()) or 1.0
             days = set(dates_in(clause))
             best: tuple[float, tuple[float, int, float, float]] | None = None
             for item in scored[: 2 * max(self.config.rerank_depth, 1)]:
@@ -295,7 +307,12 @@ class Searcher:
                     continue
                 share = 0.0
                 if weight and item[1] in texts:
-                    share = max(_sentences(texts[item[1]]).shares(terms, total), default=0.0)
+                    sentences = _sentences(texts[item[1]])
+                    share = max(sentences.shares(terms, total), default=0.0)
+                    if other_weight and elsewhere:
+                        share -= other_weight * max(
+                            sentences.shares(elsewhere, elsewhere_total), default=0.0
+                        )
                 value = item[0] + weight * share
                 if published is not None and published.date() in days:
                     value += self.config.clause_date_bonus
@@ -319,8 +336,7 @@ class Searcher:
         scored: list[tuple[float, int, float, float]],
         start: int,
         top: int,
-        claims: tuple[str, ...],
-        texts: dict[int, str],
+        matches: dict[int, list[float]],
     ) -> list[tuple[float, int, float, float]]:
         """Below the first `start`, fill the top with what the chunks above have not said yet.
 
@@ -329,13 +345,7 @@ class Searcher:
         re-ranked chunk gains `cover_weight` x how much better its best sentence matches each of
         the question's claims than every chunk ranked above it did.
         """
-        weights = [self._stem_weights(claim) for claim in claims]
-        matches: dict[int, list[float]] = {}
-        for item in scored:
-            if item[1] in texts:
-                sentences = _sentences(texts[item[1]])
-                matches[item[1]] = [max(sentences.shares(w, t), default=0.0) for w, t in weights]
-        covered = [0.0] * len(claims)
+        covered = [0.0] * len(next(iter(matches.values())))
         for item in scored[:start]:
             covered = list(map(max, covered, matches.get(item[1], covered)))
         ranked = scored[:start]
@@ -344,14 +354,24 @@ class Searcher:
         while pool and len(ranked) < top:
             best = max(
                 pool,
-                key=lambda item: item[0]
-                + weight * sum(max(m - c, 0.0) for m, c in zip(matches[item[1]], covered)),
+                key=lambda item: item[0] + weight * _gain(matches[item[1]], covered),
             )
             pool.remove(best)
             ranked.append(best)
             covered = list(map(max, covered, matches[best[1]]))
         ids = {item[1] for item in ranked}
         return ranked + [item for item in scored if item[1] not in ids]
+
+    def _claim_matches(
+        self, claims: tuple[str, ...], texts: dict[int, str]
+    ) -> dict[int, list[float]]:
+        """Per re-ranked chunk, how well its best sentence matches each claim of the question."""
+        weights = [self._stem_weights(claim) for claim in claims]
+        matches = {}
+        for chunk_id, text in texts.items():
+            sentences = _sentences(text)
+            matches[chunk_id] = [max(sentences.shares(w, t), default=0.0) for w, t in weights]
+        return matches
 
     def abstain(self, question: str, passages: list[Passage]) -> bool:
         """True when nothing found is close enough to the question to cite."""
@@ -422,6 +442,11 @@ class Searcher:
             df = self._df_cache[term]
             weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights
+
+
+def _gain(match: list[float], covered: list[float]) -> float:
+    """How much better a chunk matches the question's claims than the chunks above it did."""
+    return sum(max(m - c, 0.0) for m, c in zip(match, covered, strict=True))
 
 
 def _top(scores: dict[int, float], k: int) -> dict[int, float]:
