@@ -94,6 +94,23 @@ class Embedder:
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_questions):
             return self.encode(texts)
 
+    def encode_question(self, question: str, parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector (as `encode_questions`) and one vector per part of it.
+
+        `parts` are substrings of the question (its clauses); each gets the mean of its tokens'
+        embeddings from the question's own forward pass, as `encode_passages` does for sentences:
+        what one clause asks, at no extra model cost.
+        """
+        import torch
+
+        spans = []
+        for part in parts:
+            start = max(question.find(part), 0)
+            spans.append((start, start + len(part)))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_questions):
+            vectors, span_vectors = self.encode_passages([question], [spans])
+        return vectors[0], span_vectors[0]
+
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 64
     ) -> tuple[np.ndarray, list[np.ndarray]]:

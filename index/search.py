@@ -64,9 +64,11 @@ class RetrievalConfig:
     the sentence vector's cosine, and `second_sentence_weight` x the runner-up sentence's
     share. The top then holds one article per outlet mention (at least `spread_min`), chosen
     with `clause_weight` x the match with that mention's part of the question, less
-    `other_clause_weight` x its match with words only the other mentions' parts use. Below
+    `other_clause_weight` x its match with words only the other mentions' parts use, plus
+    `clause_dense_weight` x the cosine of its closest sentence to that part's own vector. Below
     the lead, `cover_weight` favours chunks that match a claim of the question (its parts
-    between commas and conjunctions) better than the chunks above them did. Below
+    between commas and conjunctions; words, plus `claim_dense_weight` x vectors) better than
+    the chunks above them did. Below
     `min_dense` cosine, or naming an outlet or a name the index has never seen, a question
     gets "no relevant reporting".
     """
@@ -90,6 +92,8 @@ class RetrievalConfig:
     clause_date_bonus: float = 0.6
     cover_weight: float = 1.2
     other_clause_weight: float = 1.0
+    clause_dense_weight: float = 0.2
+    claim_dense_weight: float = 0.3
     min_dense: float = 0.2
     abstain_unknown: bool = True
 
@@ -112,7 +116,7 @@ class Searcher:
     def __init__(
         self,
         store: Store,
-        encode: Callable[[list[str]], np.ndarray],
+        encode: Callable[[str, list[str]], tuple[np.ndarray, np.ndarray]],
         vectors: Callable[[], Vectors],
         generation: Callable[[], int],
         config: RetrievalConfig | None = None,
@@ -163,7 +167,9 @@ class Searcher:
             allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
-        vector = self.encode([question])[0]
+        parts = list(dict.fromkeys([clause for clause, _ in intent.clauses] + list(intent.claims)))
+        vector, part_vectors = self.encode(question, parts)
+        part_vector = dict(zip(parts, part_vectors, strict=True))
         bm25 = self._bm25(question)
         if allowed is not None:
             bm25 = {i: s for i, s in bm25.items() if i in allowed}
@@ -196,18 +202,20 @@ class Searcher:
             scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
         rows: dict[int, ChunkRow] = {}
-        if cfg.rerank_depth:
-            head = scored[: cfg.rerank_depth]
+        head = scored[: cfg.rerank_depth]
+        if head:
             rows = self.store.chunks([item[1] for item in head])
         texts = {chunk_id: row.text for chunk_id, row in rows.items()}
+        heads = _Head(texts, self.store.sentence_vectors(list(texts), len(vector)) if texts else {})
         if rows:
-            scored = self._rerank(question, vector, head, texts) + scored[cfg.rerank_depth :]
+            scored = self._rerank(question, vector, head, heads) + scored[cfg.rerank_depth :]
         lead = min(max(intent.mentions, cfg.spread_min), 4)
         start = 0
         if len(named) > 1 or lead > 1:
-            scored, start = self._spread(scored, meta, intent.clauses, lead, texts)
+            scored, start = self._spread(scored, meta, intent.clauses, lead, heads, part_vector)
         if cfg.cover_weight and len(intent.claims) > 1 and texts:
-            scored = self._cover(scored, start, top, self._claim_matches(intent.claims, texts))
+            matches = self._claim_matches(intent.claims, heads, part_vector)
+            scored = self._cover(scored, start, top, matches)
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
         for item in scored:
@@ -236,7 +244,7 @@ class Searcher:
         question: str,
         vector: np.ndarray,
         head: list[tuple[float, int, float, float]],
-        texts: dict[int, str],
+        heads: _Head,
     ) -> list[tuple[float, int, float, float]]:
         """Re-score the leading chunks by their best sentence.
 
@@ -247,8 +255,6 @@ class Searcher:
         than the specific report, hence the (negative) `second_sentence_weight`.
         """
         cfg = self.config
-        ids = [item[1] for item in head]
-        sentence_vectors = self.store.sentence_vectors(ids, len(vector))
         weights, total = self._stem_weights(question)
         sequence = [stem(w) for w in words(question) if w not in STOPWORDS]
         pair_weights = {
@@ -257,11 +263,10 @@ class Searcher:
         pair_total = sum(pair_weights.values()) or 1.0
         rescored = []
         for score, chunk_id, d, lex in head:
-            sentences = _sentences(texts.get(chunk_id, ""))
+            sentences = _sentences(heads.texts.get(chunk_id, ""))
             shares = sorted(sentences.shares(weights, total), reverse=True)
             pair_shares = sentences.shares(pair_weights, pair_total, pairs=True)
-            matrix = sentence_vectors.get(chunk_id)
-            closest = float((matrix @ vector).max()) if matrix is not None and len(matrix) else 0.0
+            closest = heads.closest(chunk_id, vector)
             score += (
                 cfg.sentence_weight * (shares[0] if shares else 0.0)
                 + cfg.second_sentence_weight * (shares[1] if len(shares) > 1 else 0.0)
@@ -277,7 +282,8 @@ class Searcher:
         meta: dict[int, tuple[str, str | None, datetime | None]],
         clauses: tuple[tuple[str, tuple[str, ...]], ...],
         lead: int,
-        texts: dict[int, str],
+        heads: _Head,
+        part_vector: dict[str, np.ndarray],
     ) -> tuple[list[tuple[float, int, float, float]], int]:
         """Lead with one article per outlet mention, then other articles up to `lead`.
 
@@ -285,12 +291,14 @@ class Searcher:
         The Verge's B near the top, not five chunks of one article: for each mention, the best
         chunk of that outlet, preferring the one whose best sentence matches that part of the
         question and not the others' (a TechCrunch chunk matching B is usually not TechCrunch's
-        report that A: B is what The Verge said).
+        report that A: B is what The Verge said), and whose closest sentence vector is close to
+        that part's own vector.
         """
-        weight = self.config.clause_weight
+        cfg = self.config
+        weight = cfg.clause_weight
         chosen: list[tuple[float, int, float, float]] = []
         articles: set[str] = set()
-        other_weight = self.config.other_clause_weight
+        other_weight = cfg.other_clause_weight
         for k, (clause, sources) in enumerate(clauses):
             terms, total = self._stem_weights(clause)
             # words only the other mentions' parts use: what the other outlets reported
@@ -300,22 +308,25 @@ class Searcher:
             elsewhere = {t: w for t, w in elsewhere.items() if t not in terms}
             elsewhere_total = sum(elsewhere.values()) or 1.0
             days = set(dates_in(clause))
+            clause_vector = part_vector.get(clause)
             best: tuple[float, tuple[float, int, float, float]] | None = None
-            for item in scored[: 2 * max(self.config.rerank_depth, 1)]:
+            for item in scored[: 2 * max(cfg.rerank_depth, 1)]:
                 article_id, source, published = meta[item[1]]
                 if source not in sources or article_id in articles:
                     continue
                 share = 0.0
-                if weight and item[1] in texts:
-                    sentences = _sentences(texts[item[1]])
+                if weight and item[1] in heads.texts:
+                    sentences = _sentences(heads.texts[item[1]])
                     share = max(sentences.shares(terms, total), default=0.0)
                     if other_weight and elsewhere:
                         share -= other_weight * max(
                             sentences.shares(elsewhere, elsewhere_total), default=0.0
                         )
                 value = item[0] + weight * share
+                if clause_vector is not None:
+                    value += cfg.clause_dense_weight * heads.closest(item[1], clause_vector)
                 if published is not None and published.date() in days:
-                    value += self.config.clause_date_bonus
+                    value += cfg.clause_date_bonus
                 if best is None or value > best[0]:
                     best = (value, item)
             if best is not None:
@@ -363,14 +374,21 @@ class Searcher:
         return ranked + [item for item in scored if item[1] not in ids]
 
     def _claim_matches(
-        self, claims: tuple[str, ...], texts: dict[int, str]
+        self, claims: tuple[str, ...], heads: _Head, part_vector: dict[str, np.ndarray]
     ) -> dict[int, list[float]]:
-        """Per re-ranked chunk, how well its best sentence matches each claim of the question."""
+        """Per re-ranked chunk, how well its sentences match each claim of the question: the
+        best share of the claim's words plus `claim_dense_weight` x the closest sentence
+        vector to the claim's own vector."""
         weights = [self._stem_weights(claim) for claim in claims]
+        dense = self.config.claim_dense_weight
+        vectors = [part_vector[claim] for claim in claims]
         matches = {}
-        for chunk_id, text in texts.items():
+        for chunk_id, text in heads.texts.items():
             sentences = _sentences(text)
-            matches[chunk_id] = [max(sentences.shares(w, t), default=0.0) for w, t in weights]
+            matches[chunk_id] = [
+                max(sentences.shares(w, t), default=0.0) + dense * heads.closest(chunk_id, v)
+                for (w, t), v in zip(weights, vectors, strict=True)
+            ]
         return matches
 
     def abstain(self, question: str, passages: list[Passage]) -> bool:
@@ -442,6 +460,19 @@ class Searcher:
             df = self._df_cache[term]
             weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights
+
+
+@dataclass
+class _Head:
+    """The re-ranked chunks' texts and sentence vectors, read once per question."""
+
+    texts: dict[int, str]
+    sentence_vectors: dict[int, np.ndarray]
+
+    def closest(self, chunk_id: int, vector: np.ndarray) -> float:
+        """Cosine of the chunk's sentence closest to `vector` (0 when it has none stored)."""
+        matrix = self.sentence_vectors.get(chunk_id)
+        return float((matrix @ vector).max()) if matrix is not None and len(matrix) else 0.0
 
 
 def _gain(match: list[float], covered: list[float]) -> float:

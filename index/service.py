@@ -159,8 +159,8 @@ class NewsIndex:
             )
         return embedder
 
-    def _encode(self, texts: list[str]) -> np.ndarray:
-        return self.embedder.encode_questions(texts)
+    def _encode(self, question: str, parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        return self.embedder.encode_question(question, parts)
 
     def vectors(self) -> Vectors:
         assert self._vectors is not None
