@@ -99,7 +99,9 @@ class Embedder:
 
         `parts` are substrings of the question (its clauses); each gets the mean of its tokens'
         embeddings from the question's own forward pass, as `encode_passages` does for sentences:
-        what one clause asks, at no extra model cost.
+        what one clause asks, at no extra model cost. One question is latency, so this calls the
+        model directly: `SentenceTransformer.encode` spends ~1 ms per call on batching and on
+        checking where every parameter lives.
         """
         import torch
 
@@ -107,9 +109,24 @@ class Embedder:
         for part in parts:
             start = max(question.find(part), 0)
             spans.append((start, start + len(part)))
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_questions):
-            vectors, span_vectors = self.encode_passages([question], [spans])
-        return vectors[0], span_vectors[0]
+        with self._lock:
+            features = self.tokenizer(
+                [question],
+                truncation=True,
+                max_length=self.max_tokens,
+                return_offsets_mapping=True,
+                return_tensors="pt",
+            )
+            marks = features.pop("offset_mapping")[0].numpy()
+            with (
+                torch.inference_mode(),
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=self.bf16_questions),
+            ):
+                out = self._model(dict(features))
+        vector = out["sentence_embedding"][0].float().numpy()
+        vector = vector / (np.linalg.norm(vector) or 1.0)
+        tokens = out["token_embeddings"][0].float().numpy()
+        return vector, _span_vectors(tokens, marks, spans, vector)
 
     def encode_passages(
         self, texts: Sequence[str], spans: Sequence[Sequence[tuple[int, int]]], batch_size: int = 64
@@ -139,14 +156,7 @@ class Embedder:
             passages[row] = passage / (np.linalg.norm(passage) or 1.0)
             n = int(out["attention_mask"].sum())
             tokens = out["token_embeddings"][:n].float().numpy()
-            bounds = np.asarray(marks[:n], dtype=np.int64).reshape(-1, 2)
-            real = bounds[:, 1] > bounds[:, 0]  # not [CLS] / [SEP]
-            vectors = np.empty((len(wanted), self.dim), dtype=np.float32)
-            for k, (start, end) in enumerate(wanted):
-                inside = real & (bounds[:, 0] >= start) & (bounds[:, 1] <= end)
-                vector = tokens[inside].mean(axis=0) if inside.any() else passage
-                vectors[k] = vector / (np.linalg.norm(vector) or 1.0)
-            sentences.append(vectors)
+            sentences.append(_span_vectors(tokens, marks[:n], wanted, passages[row]))
         return passages, sentences
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
@@ -158,3 +168,21 @@ class Embedder:
                 list(texts), add_special_tokens=False, return_attention_mask=False, verbose=False
             )
         return [len(ids) for ids in encoded["input_ids"]]
+
+
+def _span_vectors(
+    tokens: np.ndarray,
+    marks: Sequence[tuple[int, int]] | np.ndarray,
+    spans: Sequence[tuple[int, int]],
+    fallback: np.ndarray,
+) -> np.ndarray:
+    """Per character span, the normalised mean of the token embeddings inside it (`fallback`
+    for a span with no token inside the model's window)."""
+    bounds = np.asarray(marks, dtype=np.int64).reshape(-1, 2)
+    real = bounds[:, 1] > bounds[:, 0]  # not [CLS] / [SEP]
+    vectors = np.empty((len(spans), tokens.shape[1]), dtype=np.float32)
+    for k, (start, end) in enumerate(spans):
+        inside = real & (bounds[:, 0] >= start) & (bounds[:, 1] <= end)
+        vector = tokens[inside].mean(axis=0) if inside.any() else fallback
+        vectors[k] = vector / (np.linalg.norm(vector) or 1.0)
+    return vectors

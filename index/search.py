@@ -169,7 +169,6 @@ class Searcher:
                 return []
         parts = list(dict.fromkeys([clause for clause, _ in intent.clauses] + list(intent.claims)))
         vector, part_vectors = self.encode(question, parts)
-        part_vector = dict(zip(parts, part_vectors, strict=True))
         bm25 = self._bm25(question)
         if allowed is not None:
             bm25 = {i: s for i, s in bm25.items() if i in allowed}
@@ -206,15 +205,16 @@ class Searcher:
         if head:
             rows = self.store.chunks([item[1] for item in head])
         texts = {chunk_id: row.text for chunk_id, row in rows.items()}
-        heads = _Head(texts, self.store.sentence_vectors(list(texts), len(vector)) if texts else {})
+        matrices = self.store.sentence_vectors(list(texts), len(vector)) if texts else {}
+        heads = _Head.read(texts, matrices, [None, *parts], [vector, *part_vectors])
         if rows:
             scored = self._rerank(question, vector, head, heads) + scored[cfg.rerank_depth :]
         lead = min(max(intent.mentions, cfg.spread_min), 4)
         start = 0
         if len(named) > 1 or lead > 1:
-            scored, start = self._spread(scored, meta, intent.clauses, lead, heads, part_vector)
+            scored, start = self._spread(scored, meta, intent.clauses, lead, heads)
         if cfg.cover_weight and len(intent.claims) > 1 and texts:
-            matches = self._claim_matches(intent.claims, heads, part_vector)
+            matches = self._claim_matches(intent.claims, heads)
             scored = self._cover(scored, start, top, matches)
         picked: list[tuple[float, int, float, float]] = []
         per_article: dict[str, int] = {}
@@ -266,7 +266,7 @@ class Searcher:
             sentences = _sentences(heads.texts.get(chunk_id, ""))
             shares = sorted(sentences.shares(weights, total), reverse=True)
             pair_shares = sentences.shares(pair_weights, pair_total, pairs=True)
-            closest = heads.closest(chunk_id, vector)
+            closest = heads.closest(chunk_id)
             score += (
                 cfg.sentence_weight * (shares[0] if shares else 0.0)
                 + cfg.second_sentence_weight * (shares[1] if len(shares) > 1 else 0.0)
@@ -283,7 +283,6 @@ class Searcher:
         clauses: tuple[tuple[str, tuple[str, ...]], ...],
         lead: int,
         heads: _Head,
-        part_vector: dict[str, np.ndarray],
     ) -> tuple[list[tuple[float, int, float, float]], int]:
         """Lead with one article per outlet mention, then other articles up to `lead`.
 
@@ -308,7 +307,6 @@ class Searcher:
             elsewhere = {t: w for t, w in elsewhere.items() if t not in terms}
             elsewhere_total = sum(elsewhere.values()) or 1.0
             days = set(dates_in(clause))
-            clause_vector = part_vector.get(clause)
             best: tuple[float, tuple[float, int, float, float]] | None = None
             for item in scored[: 2 * max(cfg.rerank_depth, 1)]:
                 article_id, source, published = meta[item[1]]
@@ -323,8 +321,7 @@ class Searcher:
                             sentences.shares(elsewhere, elsewhere_total), default=0.0
                         )
                 value = item[0] + weight * share
-                if clause_vector is not None:
-                    value += cfg.clause_dense_weight * heads.closest(item[1], clause_vector)
+                value += cfg.clause_dense_weight * heads.closest(item[1], clause)
                 if published is not None and published.date() in days:
                     value += cfg.clause_date_bonus
                 if best is None or value > best[0]:
@@ -373,21 +370,18 @@ class Searcher:
         ids = {item[1] for item in ranked}
         return ranked + [item for item in scored if item[1] not in ids]
 
-    def _claim_matches(
-        self, claims: tuple[str, ...], heads: _Head, part_vector: dict[str, np.ndarray]
-    ) -> dict[int, list[float]]:
+    def _claim_matches(self, claims: tuple[str, ...], heads: _Head) -> dict[int, list[float]]:
         """Per re-ranked chunk, how well its sentences match each claim of the question: the
         best share of the claim's words plus `claim_dense_weight` x the closest sentence
         vector to the claim's own vector."""
         weights = [self._stem_weights(claim) for claim in claims]
         dense = self.config.claim_dense_weight
-        vectors = [part_vector[claim] for claim in claims]
         matches = {}
         for chunk_id, text in heads.texts.items():
             sentences = _sentences(text)
             matches[chunk_id] = [
-                max(sentences.shares(w, t), default=0.0) + dense * heads.closest(chunk_id, v)
-                for (w, t), v in zip(weights, vectors, strict=True)
+                max(sentences.shares(w, t), default=0.0) + dense * heads.closest(chunk_id, claim)
+                for (w, t), claim in zip(weights, claims, strict=True)
             ]
         return matches
 
@@ -464,15 +458,36 @@ class Searcher:
 
 @dataclass
 class _Head:
-    """The re-ranked chunks' texts and sentence vectors, read once per question."""
+    """The re-ranked chunks' texts, and how close each one's closest sentence vector comes to
+    the question and to each part of it."""
 
     texts: dict[int, str]
-    sentence_vectors: dict[int, np.ndarray]
+    best: dict[int, np.ndarray]  # chunk id -> max cosine per probe
+    columns: dict[str | None, int]  # a part of the question (None: all of it) -> its column
 
-    def closest(self, chunk_id: int, vector: np.ndarray) -> float:
-        """Cosine of the chunk's sentence closest to `vector` (0 when it has none stored)."""
-        matrix = self.sentence_vectors.get(chunk_id)
-        return float((matrix @ vector).max()) if matrix is not None and len(matrix) else 0.0
+    @classmethod
+    def read(
+        cls,
+        texts: dict[int, str],
+        matrices: dict[int, np.ndarray],
+        keys: list[str | None],
+        probes: list[np.ndarray],
+    ) -> _Head:
+        # one small product per chunk: a single large one would wake BLAS threads that then
+        # spin against the model's threads on the next question
+        columns = np.ascontiguousarray(np.stack(probes).T)
+        best = {
+            i: (matrices[i] @ columns).max(axis=0)
+            for i in texts
+            if i in matrices and len(matrices[i])
+        }
+        return cls(texts, best, {key: k for k, key in enumerate(keys)})
+
+    def closest(self, chunk_id: int, part: str | None = None) -> float:
+        """Cosine of the chunk's sentence closest to the question, or to one `part` of it (0
+        when the chunk has no sentence vectors stored)."""
+        row = self.best.get(chunk_id)
+        return float(row[self.columns[part]]) if row is not None else 0.0
 
 
 def _gain(match: list[float], covered: list[float]) -> float:

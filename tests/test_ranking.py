@@ -9,7 +9,7 @@ from corpus.models import Article
 from index import NewsIndex
 from index.chunking import split_sentences
 from index.embedder import Embedder
-from index.query import QueryAnalyser
+from index.query import QueryAnalyser, claims_in
 
 
 def long_article(title: str, source: str, url: str, fact: str, topic: str, day: int) -> Article:
@@ -127,3 +127,51 @@ def test_questions_encode_like_passages(embedder: Embedder) -> None:
     questions = ["Who won the election in Argentina?", "What did the central bank decide?"]
     cosines = (embedder.encode_questions(questions) * embedder.encode(questions)).sum(axis=1)
     assert cosines.min() > 0.999
+
+
+def test_question_is_cut_into_claims() -> None:
+    claims = claims_in(
+        "Which town, whose bridge reopened after six weeks of repairs, froze its ferry fares "
+        "for another year and repainted the harbour lighthouse bright red?"
+    )
+    assert claims == (
+        "whose bridge reopened after six weeks of repairs",
+        "froze its ferry fares for another year",
+        "repainted the harbour lighthouse bright red",
+    )
+    assert claims_in("Who won?") == ()
+
+
+def test_parts_of_a_question_get_their_own_vectors(embedder: Embedder) -> None:
+    question = "Who opened the lighthouse in Reykjavik, and what did the ferry tickets cost?"
+    parts = ["Who opened the lighthouse in Reykjavik", "what did the ferry tickets cost"]
+    vector, part_vectors = embedder.encode_question(question, parts)
+    assert float(vector @ embedder.encode([question])[0]) > 0.999
+    sentences = embedder.encode(
+        ["The mayor opened the new lighthouse in Reykjavik.", "Ferry tickets now cost ten euros."]
+    )
+    scores = part_vectors @ sentences.T
+    assert scores[0, 0] > scores[0, 1] and scores[1, 1] > scores[1, 0]
+
+
+def test_each_claim_of_a_many_part_question_gets_its_evidence_near_the_top(
+    news_index: NewsIndex,
+) -> None:
+    facts = {
+        "bridge": "The bridge reopened after six weeks of repairs.",
+        "ferry": "Ferry fares were frozen for another year.",
+        "lighthouse": "The harbour lighthouse was repainted bright red.",
+    }
+    news_index.ingest(
+        [
+            long_article(f"{topic.title()} news", "Coast Herald", f"https://h.example/{topic}",
+                         fact, topic, 3 + i)
+            for i, (topic, fact) in enumerate(facts.items())
+        ]
+    )  # fmt: skip
+    question = (
+        "Which town, whose bridge reopened after six weeks of repairs, froze its ferry fares "
+        "for another year and repainted the harbour lighthouse bright red?"
+    )
+    passages = news_index.search(question, top=3)
+    assert all(any(fact in p.text for p in passages) for fact in facts.values())
