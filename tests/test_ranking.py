@@ -20,9 +20,13 @@ def long_article(title: str, source: str, url: str, fact: str, topic: str, day: 
         for i in range(30)
     ]
     filler.insert(17, fact)
+    return article(title, source, url, filler, day)
+
+
+def article(title: str, source: str, url: str, sentences: list[str], day: int) -> Article:
     return Article(
         title=title,
-        body=" ".join(filler),
+        body=" ".join(sentences),
         source=source,
         url=url,
         published_at=f"2023-10-{day:02d}T09:00:00Z",
@@ -153,16 +157,6 @@ def test_parts_of_a_question_get_their_own_vectors(embedder: Embedder) -> None:
     )
     scores = part_vectors @ sentences.T
     assert scores[0, 0] > scores[0, 1] and scores[1, 1] > scores[1, 0]
-
-
-def article(title: str, source: str, url: str, sentences: list[str], day: int) -> Article:
-    return Article(
-        title=title,
-        body=" ".join(sentences),
-        source=source,
-        url=url,
-        published_at=f"2023-10-{day:02d}T09:00:00Z",
-    )
 
 
 def test_each_claim_of_a_many_part_question_gets_its_evidence_near_the_top(
