@@ -208,7 +208,7 @@ class Searcher:
         matrices = self.store.sentence_vectors(list(texts), len(vector)) if texts else {}
         heads = _Head.read(texts, matrices, [None, *parts], [vector, *part_vectors])
         if rows:
-            scored = self._rerank(question, vector, head, heads) + scored[cfg.rerank_depth :]
+            scored = self._rerank(question, head, heads) + scored[cfg.rerank_depth :]
         lead = min(max(intent.mentions, cfg.spread_min), 4)
         start = 0
         if len(named) > 1 or lead > 1:
@@ -242,7 +242,6 @@ class Searcher:
     def _rerank(
         self,
         question: str,
-        vector: np.ndarray,
         head: list[tuple[float, int, float, float]],
         heads: _Head,
     ) -> list[tuple[float, int, float, float]]:
@@ -475,9 +474,9 @@ class _Head:
     ) -> _Head:
         # one small product per chunk: a single large one would wake BLAS threads that then
         # spin against the model's threads on the next question
-        columns = np.ascontiguousarray(np.stack(probes).T)
+        probe_matrix = np.ascontiguousarray(np.stack(probes).T)
         best = {
-            i: (matrices[i] @ columns).max(axis=0)
+            i: (matrices[i] @ probe_matrix).max(axis=0)
             for i in texts
             if i in matrices and len(matrices[i])
         }
