@@ -297,13 +297,17 @@ class Searcher:
         chosen: list[tuple[float, int, float, float]] = []
         articles: set[str] = set()
         other_weight = cfg.other_clause_weight
+        clause_terms = [self._stem_weights(clause) for clause, _ in clauses]
         for k, (clause, sources) in enumerate(clauses):
-            terms, total = self._stem_weights(clause)
+            terms, total = clause_terms[k]
             # words only the other mentions' parts use: what the other outlets reported
-            elsewhere, _ = self._stem_weights(
-                " ".join(c for j, (c, _) in enumerate(clauses) if j != k)
-            )
-            elsewhere = {t: w for t, w in elsewhere.items() if t not in terms}
+            elsewhere = {
+                t: w
+                for j, (other, _) in enumerate(clause_terms)
+                if j != k
+                for t, w in other.items()
+                if t not in terms
+            }
             elsewhere_total = sum(elsewhere.values()) or 1.0
             days = set(dates_in(clause))
             best: tuple[float, tuple[float, int, float, float]] | None = None
