@@ -38,6 +38,7 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
 COMMANDS = [
     BotCommand("ask", "Ask a question about the news"),
+    BotCommand("timeline", "A story's reports in date order"),
     BotCommand("latest", "The newest articles, optionally on a topic"),
     BotCommand("sources", "The outlets I have read"),
     BotCommand("digest", "Today's news digest, optionally on a topic"),
@@ -153,6 +154,7 @@ def build_application(
             CommandHandler("start", info.start, filters=NEW_MESSAGES),
             CommandHandler("help", info.help_command, filters=NEW_MESSAGES),
             CommandHandler("ask", ask.ask_command, filters=NEW_MESSAGES),
+            CommandHandler("timeline", ask.timeline_command, filters=NEW_MESSAGES),
             CommandHandler("latest", info.latest, filters=NEW_MESSAGES),
             CommandHandler("sources", info.sources, filters=NEW_MESSAGES),
             CommandHandler("stats", admin.stats, filters=NEW_MESSAGES),

@@ -6,6 +6,8 @@ import argparse
 import json
 import logging
 import sys
+import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -36,9 +38,22 @@ def format_date(value: datetime | None) -> str:
 
 def render_plain(answer: Answer) -> str:
     """The answer as a person reads it in a terminal."""
+    if answer.hint:
+        return answer.hint
     if not answer.found:
         return f"No relevant reporting found for: {answer.question}"
+    if answer.timeline:
+        lines = [f"How “{answer.question}” unfolded:", ""]
+        for citation in answer.citations:
+            outlet = citation.source or "unknown outlet"
+            said = " ".join(citation.quotes) or citation.title
+            lines.append(f"{format_date(citation.published_at)}  {outlet}: {said}")
+            if citation.url:
+                lines.append(f"    {citation.url}")
+        return "\n".join(lines)
     lines = [f"Q: {answer.question}", ""]
+    if answer.note:
+        lines[1:1] = [answer.note]
     for number, citation in enumerate(answer.citations, start=1):
         outlet = citation.source or "unknown outlet"
         lines.append(f"[{number}] {citation.title}")
@@ -84,9 +99,53 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if (args.question is None) == (args.batch is None):
+        print("newsbot: ask takes a QUESTION or --batch FILE (not both)", file=sys.stderr)
+        return 2
     index = open_index(settings)
     filters = Filters(since=args.since, until=args.until, sources=tuple(args.source or ()))
+    if args.batch is not None:
+        return ask_batch(index, args.batch, args.top, filters)
     answer = index.answer(args.question, top=args.top, filters=filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(render_plain(answer))
+    return 0
+
+
+def batch_questions(lines: Iterable[str]) -> Iterator[str]:
+    """One question a line, or JSON Lines with a "question" field; blank lines skipped."""
+    for line in lines:
+        line = line.strip()
+        if not line:
+            continue
+        if line.startswith("{"):
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                record = None
+            if isinstance(record, dict) and isinstance(record.get("question"), str):
+                yield record["question"]
+                continue
+        yield line
+
+
+def ask_batch(index: NewsIndex, path: str, top: int, filters: Filters) -> int:
+    """Answer many questions with the model loaded once: one JSON answer a line on stdout."""
+    source = sys.stdin if path == "-" else open(path, encoding="utf-8")  # noqa: SIM115
+    with source:
+        for question in batch_questions(source):
+            started = time.perf_counter()
+            answer = index.answer(question, top=top, filters=filters)
+            latency = (time.perf_counter() - started) * 1000
+            record = answer.to_dict() | {"latency_ms": round(latency, 2)}
+            print(json.dumps(record, ensure_ascii=False), flush=True)
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace, settings: Settings) -> int:
+    answer = open_index(settings).timeline(args.topic, limit=args.limit)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -119,20 +178,30 @@ def cmd_remove(args: argparse.Namespace, settings: Settings) -> int:
     return 1
 
 
-def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
-    from tqdm import tqdm
-
+def eval_index(args: argparse.Namespace, settings: Settings) -> NewsIndex | None:
+    """The MultiHop-RAG index for the benchmarks, built from `--data` on first use."""
     from index import evaluate
 
     data = args.data
     if not (data / "corpus.json").exists() or not (data / "MultiHopRAG.json").exists():
         print(f"newsbot: no corpus.json and MultiHopRAG.json in {data}", file=sys.stderr)
-        return 2
+        return None
     index_dir = args.index_dir or settings.data_dir.parent / (settings.data_dir.name + "-eval")
     index = NewsIndex(index_dir, settings.embedding_model, create=True)
     print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
     evaluate.build_index(index, data)
-    questions = evaluate.load_questions(data)
+    return index
+
+
+def cmd_eval_multihop(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from index import evaluate
+
+    index = eval_index(args, settings)
+    if index is None:
+        return 2
+    questions = evaluate.load_questions(args.data)
     positions = range(len(questions))[: args.limit] if args.limit else None
     total = len(positions) if positions is not None else len(questions)
     with tqdm(total=total, desc="questions", disable=not sys.stderr.isatty()) as bar:
@@ -140,6 +209,29 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     print(result.format_table())
     if args.out:
         args.out.write_text(json.dumps(result.paper_format(), ensure_ascii=False, indent=1))
+        print(f"per-question results written to {args.out}")
+    return 0
+
+
+def cmd_eval_questions(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from index import evaluate_questions
+
+    try:
+        items = evaluate_questions.load_question_file(args.file)
+    except (OSError, ValueError) as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    items = items[: args.limit] if args.limit else items
+    index = eval_index(args, settings)
+    if index is None:
+        return 2
+    with tqdm(total=len(items), desc="questions", disable=not sys.stderr.isatty()) as bar:
+        result = evaluate_questions.run_questions(index, items, args.now, lambda n: bar.update(1))
+    print(result.format_table())
+    if args.out:
+        args.out.write_text(json.dumps(result.records, ensure_ascii=False, indent=1))
         print(f"per-question results written to {args.out}")
     return 0
 
@@ -220,13 +312,30 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_ingest)
 
     p = sub.add_parser("ask", help="answer a question with cited excerpts")
-    p.add_argument("question")
+    p.add_argument("question", nargs="?", help="the question, in quotes")
+    p.add_argument(
+        "--batch",
+        metavar="FILE",
+        help="answer every question of FILE (one a line, or JSONL with a question field; - for "
+        "stdin): one JSON answer a line, with latency_ms",
+    )
     p.add_argument("--top", type=int, default=3, help="articles to cite (default 3)")
     p.add_argument("--since", type=parse_date, help="only articles published on/after DATE")
     p.add_argument("--until", type=parse_date, help="only articles published before DATE")
     p.add_argument("--source", action="append", help="only this outlet (repeatable)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser(
+        "timeline",
+        help="a story's reports in date order",
+        description="The reports on a story in date order, one line each: date, outlet, the "
+        "sentence that says what happened, link.",
+    )
+    p.add_argument("topic", help="the story, in a few words (e.g. 'Sam Altman OpenAI board')")
+    p.add_argument("--limit", type=int, default=10, help="at most this many reports (default 10)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_timeline)
 
     p = sub.add_parser("stats", help="what the index holds")
     p.add_argument("--json", action="store_true")
@@ -236,13 +345,57 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("id")
     p.set_defaults(func=cmd_remove)
 
-    p = sub.add_parser("eval", help="retrieval benchmark (MultiHop-RAG protocol)")
-    p.add_argument("benchmark", choices=["multihop"])
-    p.add_argument("--data", type=Path, default=Path("../shared/newsdata"))
-    p.add_argument("--out", type=Path, help="write per-question results (paper's format)")
-    p.add_argument("--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)")
-    p.add_argument("--limit", type=int, help="only the first N questions")
-    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser(
+        "eval",
+        help="retrieval and answer benchmarks",
+        description="Benchmarks on the MultiHop-RAG corpus: the paper's retrieval protocol "
+        "(multihop) or what a reader gets for a file of questions (questions).",
+    )
+    benchmarks = p.add_subparsers(dest="benchmark", required=True)
+    default_data = Path("../shared/newsdata")
+
+    def eval_options(q: argparse.ArgumentParser) -> None:
+        q.add_argument(
+            "--data",
+            type=Path,
+            default=default_data,
+            help="folder with corpus.json and MultiHopRAG.json (default ../shared/newsdata)",
+        )
+        q.add_argument(
+            "--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)"
+        )
+        q.add_argument("--limit", type=int, help="only the first N questions")
+
+    q = benchmarks.add_parser(
+        "multihop",
+        help="MultiHop-RAG's retrieval protocol: Hits@10, Hits@4, MRR@10, MAP@10",
+        description="Index the MultiHop-RAG corpus and run the paper's retrieval protocol "
+        "(top 10 chunks, substring hits on gold facts) on both halves.",
+    )
+    eval_options(q)
+    q.add_argument("--out", type=Path, help="write per-question results (paper's format)")
+    q.set_defaults(func=cmd_eval_multihop)
+
+    q = benchmarks.add_parser(
+        "questions",
+        help="score a question file on what the reader gets",
+        description="Ask each question of FILE through the answer path the bot renders and "
+        "score it: answered, right article first, right article cited, answering sentence "
+        "quoted, unanswerable refused, latency; per style and per half.",
+    )
+    q.add_argument(
+        "file",
+        type=Path,
+        help='JSON list of {"question", "article_url" or null, "evidence", "style", "asked_at"}',
+    )
+    eval_options(q)
+    q.add_argument("--out", type=Path, help="write per-question records (JSON)")
+    q.add_argument(
+        "--now",
+        type=parse_date,
+        help="the clock for questions without asked_at (default: the real time)",
+    )
+    q.set_defaults(func=cmd_eval_questions)
 
     p = sub.add_parser("serve", help="run the Telegram bot (long polling, or --webhook)")
     p.add_argument(

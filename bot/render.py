@@ -301,12 +301,34 @@ def render_answer(
 
     Citations are numbered from `start`, so a second page continues the first.
     """
+    if answer.hint:
+        return [_text(answer.hint)]
     if not answer.found:
         return [_not_found(answer.question)]
+    if answer.timeline:
+        return render_timeline(answer, tz=tz, limit=limit)
     blocks = [_lead(answer.question, len(answer.citations), start)]
+    if answer.note and start == 1:
+        blocks[0] += f"\n<i>{_text(answer.note)}</i>"
     blocks += [
         _citation_html(c, number, tz) for number, c in enumerate(answer.citations, start=start)
     ]
+    return split_messages(blocks, limit)
+
+
+def render_timeline(
+    answer: Answer, *, tz: tzinfo | None = None, limit: int = MESSAGE_LIMIT
+) -> list[str]:
+    """A story in date order: one line per report (date, outlet linked, what it said)."""
+    asked = _text(_clip(answer.question, QUESTION_CHARS))
+    blocks = [f"<b>How “{asked}” unfolded</b> ({_plural(len(answer.citations), 'report')})"]
+    for citation in answer.citations:
+        when = format_date(citation.published_at, tz) or "undated"
+        outlet = _text(_clip(citation.source or citation.title, OUTLET_CHARS))
+        said = " ".join(citation.quotes) or citation.title
+        blocks.append(
+            f"<b>{when}</b> · {_link(outlet, citation.url)}\n{_text(_clip(said, QUOTE_CHARS))}"
+        )
     return split_messages(blocks, limit)
 
 

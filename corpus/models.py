@@ -10,6 +10,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from corpus import clean
+
 
 def normalise_url(url: str) -> str:
     """Drop fragments and trailing slashes so one page has one id."""
@@ -50,6 +52,14 @@ class Article(BaseModel):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("body")
+    @classmethod
+    def _clean_body(cls, value: str) -> str:
+        cleaned = clean.clean_body(value)
+        if not cleaned:
+            raise ValueError("holds only page boilerplate (sign-up prompts, ads, credits)")
+        return cleaned
+
     @field_validator("source", "url", "author", "category", mode="before")
     @classmethod
     def _blank_is_none(cls, value: object) -> object:
@@ -72,8 +82,11 @@ class Article(BaseModel):
 
     @property
     def content_hash(self) -> str:
-        """Hash of everything that ends up in the index; unchanged hash = nothing to redo."""
-        payload = self.model_dump(mode="json", exclude={"id"})
+        """Hash of everything that ends up in the index; unchanged hash = nothing to redo.
+
+        The cleaner's version is in it: a better cleaner replaces the old passages on re-ingest.
+        """
+        payload = self.model_dump(mode="json", exclude={"id"}) | {"cleaner": clean.VERSION}
         blob = json.dumps(payload, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
+from corpus.clean import is_boilerplate
 from index.chunking import split_sentences
 from index.search import Passage
-from index.text import stem, words
+from index.text import STOPWORDS, stem, words
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,7 @@ class Citation:
     score: float
     passage: str
     also: tuple[Outlet, ...] = ()
+    cosines: tuple[float, ...] = ()  # each passage sentence's cosine to the question
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -61,51 +64,116 @@ class Citation:
 
 @dataclass(frozen=True)
 class Answer:
-    """The question and its citations, best first; `abstained` means no relevant reporting."""
+    """The question and its citations, best first; `abstained` means no relevant reporting.
+
+    `period` names the time the question asked about when nothing from then answered it and
+    the citations are the newest reporting on the topic instead; `hint` replaces citations
+    for a question there is nothing to search for (empty, or words no article uses).
+    """
 
     question: str
     citations: tuple[Citation, ...] = ()
     abstained: bool = False
+    period: str | None = None
+    hint: str | None = None
+    timeline: bool = False  # the citations are one story's reports in date order
 
     @property
     def found(self) -> bool:
         return bool(self.citations) and not self.abstained
 
+    @property
+    def note(self) -> str | None:
+        """A line for the reader above the citations, when the answer needs one."""
+        if self.period and self.found:
+            dates = [c.published_at for c in self.citations if c.published_at]
+            newest = f" (the newest is from {max(dates):%-d %b %Y})" if dates else ""
+            return f"Nothing from {self.period} on this. The closest reporting I have{newest}:"
+        return None
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "abstained": self.abstained,
+            "note": self.note,
+            "hint": self.hint,
+            "timeline": self.timeline,
             "citations": [c.to_dict() for c in self.citations],
         }
 
 
-def best_sentences(passage: str, weights: dict[str, float], limit: int = 2) -> tuple[str, ...]:
-    """The sentence(s) of a passage that share the most (IDF-weighted) words with the question.
+@dataclass(frozen=True)
+class QuoteWeights:
+    """How a sentence is chosen as the quote: `words` x the share of the question's
+    IDF-weighted words it holds, `pairs` x the share of the question's adjacent word pairs,
+    `vector` x its own vector's cosine to the question. A neighbour joins it when it adds
+    at least `neighbour_gain` of the question's words that the chosen sentence lacks."""
 
-    Two adjacent sentences are quoted together when the second adds question words the first
-    lacks; quotes keep the article's order.
+    words: float = 1.0
+    pairs: float = 0.5
+    vector: float = 1.0
+    neighbour_gain: float = 0.15
+    short_penalty: float = 0.3  # a sentence of fewer than 5 words is rarely the answer
+
+
+def best_sentences(
+    passage: str,
+    weights: dict[str, float],
+    limit: int = 2,
+    cosines: tuple[float, ...] = (),
+    tuning: QuoteWeights | None = None,
+) -> tuple[str, ...]:
+    """The sentence(s) of a passage that answer the question, in the article's order.
+
+    A sentence scores by the question's (IDF-weighted) words and word pairs it holds and, when
+    `cosines` gives each sentence's closeness to the question, by that too. Page boilerplate is
+    never quoted. The neighbour before or after joins it when the answer spans two sentences
+    (it adds question words the first lacks).
     """
+    tuning = tuning or QuoteWeights()
     sentences = split_sentences(passage)
     if not sentences:
         return ()
-    stems = {stem(t): w for t, w in weights.items()}
+    stems: dict[str, float] = {}
+    for term, weight in weights.items():
+        key = stem(term)
+        stems[key] = max(stems.get(key, 0.0), weight)
+    total = sum(stems.values()) or 1.0
+    order = [stem(t) for t in weights]
+    pair_weights = {(a, b): stems[a] + stems[b] for a, b in pairwise(order)}
+    pair_total = sum(pair_weights.values()) or 1.0
+    use_cosines = len(cosines) == len(sentences)
 
-    def covered(sentence: str) -> set[str]:
-        return {s for s in (stem(w) for w in words(sentence)) if s in stems}
-
-    cover = [covered(s) for s in sentences]
-    scores = [sum(stems[s] for s in c) for c in cover]
+    covers: list[set[str]] = []
+    scores: list[float] = []
+    for k, sentence in enumerate(sentences):
+        sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
+        cover = {s for s in sequence if s in stems}
+        covers.append(cover)
+        if is_boilerplate(sentence):
+            scores.append(float("-inf"))
+            continue
+        pairs = {pair for pair in pairwise(sequence) if pair in pair_weights}
+        score = tuning.words * sum(stems[s] for s in cover) / total
+        score += tuning.pairs * sum(pair_weights[p] for p in pairs) / pair_total
+        if use_cosines:
+            score += tuning.vector * cosines[k]
+        if len(sequence) < 3 and len(sentence.split()) < 5:
+            score -= tuning.short_penalty
+        scores.append(score)
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    if scores[best] == float("-inf"):
+        return ()
     chosen = [best]
     if limit > 1:
         gains = {
-            j: sum(stems[s] for s in cover[j] - cover[best])
+            j: sum(stems[s] for s in covers[j] - covers[best]) / total
             for j in (best - 1, best + 1)
-            if 0 <= j < len(sentences)
+            if 0 <= j < len(sentences) and scores[j] != float("-inf")
         }
         if gains:
             j = max(gains, key=lambda k: gains[k])
-            if gains[j] > 0:
+            if gains[j] >= tuning.neighbour_gain:
                 chosen.append(j)
     return tuple(sentences[i] for i in sorted(chosen))
 
@@ -117,11 +185,13 @@ def build_answer(
     *,
     max_articles: int = 5,
     relative_floor: float = 0.5,
+    tuning: QuoteWeights | None = None,
 ) -> Answer:
     """Group passages by article (best passage first) and quote each article's best sentences.
 
     Passages scoring below `relative_floor` times the best one are dropped: the third article
-    cited should still be about the question, not whatever came next.
+    cited should still be about the question, not whatever came next. The quote comes from the
+    article's best passage.
     """
     floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}
@@ -132,7 +202,7 @@ def build_answer(
     citations: list[Citation] = []
     for group in by_article.values():
         top = group[0]
-        quotes = best_sentences(top.text, weights)
+        quotes = best_sentences(top.text, weights, cosines=top.sentence_cosines, tuning=tuning)
         article = top.article
         citations.append(
             Citation(
@@ -144,6 +214,7 @@ def build_answer(
                 quotes=quotes,
                 score=top.score,
                 passage=top.text,
+                cosines=top.sentence_cosines,
             )
         )
     citations.sort(key=lambda c: c.score, reverse=True)
@@ -186,3 +257,37 @@ def merge_same_story(citations: list[Citation]) -> list[Citation]:
         else:
             kept.append(citation)
     return kept
+
+
+def build_timeline(
+    question: str,
+    passages: list[Passage],
+    weights: dict[str, float],
+    *,
+    limit: int = 10,
+    relative_floor: float = 0.6,
+    tuning: QuoteWeights | None = None,
+) -> Answer:
+    """A story's reports in date order, one sentence each: what happened, when, who said it.
+
+    The `limit` most relevant articles (each scoring at least `relative_floor` of the best) are
+    kept, then ordered by publication date; each gets the one sentence that best matches the
+    story.
+    """
+    answer = build_answer(
+        question,
+        passages,
+        weights,
+        max_articles=len(passages),
+        relative_floor=relative_floor,
+        tuning=tuning,
+    )
+    chosen = []
+    for citation in answer.citations[:limit]:
+        quote = best_sentences(
+            citation.passage, weights, limit=1, cosines=citation.cosines, tuning=tuning
+        )
+        chosen.append(replace(citation, quotes=quote or citation.quotes[:1]))
+    oldest = datetime.min
+    chosen.sort(key=lambda c: c.published_at.replace(tzinfo=None) if c.published_at else oldest)
+    return Answer(question, tuple(chosen), abstained=not chosen, timeline=True)

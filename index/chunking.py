@@ -105,7 +105,9 @@ def chunk_article(
         while j < len(pieces) and used + pieces[j][1] <= budget:
             used += pieces[j][1]
             j += 1
-        text = " ".join(p[0] for p in pieces[i:j])
+        # one sentence a line: a heading or a line without end punctuation ("CLICK HERE ...")
+        # stays a sentence of its own when the passage is split again for quoting
+        text = "\n".join(p[0] for p in pieces[i:j])
         chunks.append(Chunk(len(chunks), text, f"{header}. {text}", used + header_tokens))
         if j >= len(pieces):
             break

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 
-from index.text import query_terms
+from index.text import STOPWORDS, query_terms
+from index.when import WEEKDAYS, Period, periods_in, wants_recent, without_periods
 
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
@@ -45,6 +46,18 @@ def outlet_aliases(source: str) -> set[str]:
 
 @dataclass(frozen=True)
 class QueryIntent:
+    """A question parsed once: what it asks about, which outlets, names and times it names.
+
+    `text` is what is searched (the question with its misspellings corrected); search, refusal
+    and quoting all read this one object.
+    """
+
+    question: str = ""  # as asked
+    text: str = ""
+    terms: tuple[str, ...] = ()  # content words of `text`, in order
+    periods: tuple[Period, ...] = ()  # "yesterday", "in December", "7 October" ...
+    recent: bool = False  # "latest", "currently", "now": newer reporting is better
+    story: bool = False  # "how did X unfold": wants the story's reports in date order
     sources: tuple[str, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
@@ -59,6 +72,21 @@ class QueryIntent:
     @property
     def mentions(self) -> int:
         return len(self.clauses)
+
+    def period(self) -> Period | None:
+        """The time the question asks about (all the periods it names, end to end)."""
+        if not self.periods:
+            return None
+        since = min(p.since for p in self.periods)
+        until = max(p.until for p in self.periods)
+        label = " to ".join(p.label for p in self.periods)
+        return Period(since, until, label, self.periods[0].span)
+
+    def days_in(self, part: str) -> set[date]:
+        """The single days named inside `part` of the question (one of its clauses)."""
+        start = max(self.text.find(part), 0)
+        end = start + len(part)
+        return {p.day for p in self.periods if p.day and start <= p.span[0] < end}
 
 
 class QueryAnalyser:
@@ -77,7 +105,11 @@ class QueryAnalyser:
             else None
         )
 
-    def analyse(self, question: str) -> QueryIntent:
+    def analyse(
+        self, question: str, now: datetime | None = None, asked: str | None = None
+    ) -> QueryIntent:
+        """Parse `question` (`asked` is how it was typed, before spelling correction); time
+        words are read against `now` (the clock's time by default)."""
         lowered = question.lower()
         spans: list[tuple[int, int]] = []
         named: list[tuple[str, ...]] = []  # the outlet(s) each mention stands for
@@ -94,20 +126,21 @@ class QueryAnalyser:
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
                 unknown.append(name)
-        dates = tuple(dict.fromkeys(dates_in(question)))
-        names = []
-        for match in _PROPER_NAME.finditer(question):
-            start, end = match.span(1)
-            name = match.group(1)
-            if name.split()[0].lower() in _NOT_OUTLETS:
-                name = name.split(maxsplit=1)[1] if " " in name else ""
-            if (
-                " " in name
-                and not any(s < end and start < e for s, e in spans)
-                and not any(name.lower() in alias for alias in self.alias_to_sources)
-            ):
-                names.append(name)
+        periods = tuple(periods_in(question, now or datetime.now(UTC)))
+        dates = tuple(dict.fromkeys(p.day for p in periods if p.day))
+        names = [
+            name
+            for name, (start, end) in names_in(question)
+            if not any(s < end and start < e for s, e in spans)
+            and not any(name.lower() in alias for alias in self.alias_to_sources)
+        ]
         return QueryIntent(
+            asked if asked is not None else question,
+            question,
+            tuple(query_terms(without_periods(question, list(periods)))),
+            periods,
+            wants_recent(question),
+            bool(_STORY.search(question)),
             tuple(found),
             tuple(dict.fromkeys(unknown)),
             dates,
@@ -131,6 +164,13 @@ def _clauses(
     )
 
 
+_STORY = re.compile(
+    r"\bhow (?:did|has|have|do|does|is|are|was|were)\b.{2,80}?\b"
+    r"(?:unfold(?:ed|ing)?|develop(?:ed|ing)?|evolve[ds]?|evolving|play(?:ed)? out"
+    r"|progress(?:ed)?)\b|\btimeline (?:of|for|on)\b"
+    r"|\bhow .{2,60} (?:has|have) (?:changed|moved|developed) over time\b",
+    re.IGNORECASE,
+)
 _CLAIM_BREAK = re.compile(r"[,;?]|\b(?:and|while|but|whereas|also)\b", re.IGNORECASE)
 
 
@@ -142,20 +182,50 @@ def claims_in(question: str, min_terms: int = 3) -> tuple[str, ...]:
     return tuple(part for part in parts if len(query_terms(part)) >= min_terms)
 
 
-# "Layton Williams", "Bank of England": capitalised words in a row (possessives cut off)
-_PROPER_NAME = re.compile(r"\b([A-Z][\w\-]+(?:\s+(?:(?:of|de|van|von)\s+)?[A-Z][\w\-]+){1,3})")
+# Capitalised words that start a question or a keyword list rather than a name.
+_NOT_NAME_WORDS = STOPWORDS | set(WEEKDAYS) | set(_MONTHS) | {
+    "did", "does", "do", "is", "are", "was", "were", "has", "have", "had", "will", "would",
+    "can", "could", "should", "may", "might", "must", "shall", "who", "whom", "whose", "what",
+    "when", "where", "why", "how", "which", "tell", "show", "give", "find", "any", "anything",
+    "news", "latest", "update", "updates", "please", "hey", "hi", "so", "ok", "okay", "yes",
+    "i", "im", "i'm", "we", "you", "they", "he", "she", "it", "there", "here",
+}  # fmt: skip
+_NAME_JOINERS = {"of", "de", "van", "von", "del", "da", "la", "le", "bin", "al"}
+_TOKEN = re.compile(r"[\w][\w\-'’.&]*")
 
 
-def dates_in(question: str) -> list[date]:
-    """Dates like "October 7, 2023"."""
-    found = []
-    for match in _DATE.finditer(question):
-        month, day, year = match.groups()
-        try:
-            found.append(date(int(year), _MONTHS[month.lower()], int(day)))
-        except ValueError:
-            continue
-    return found
+def names_in(question: str) -> list[tuple[str, tuple[int, int]]]:
+    """Names of two or more capitalised words ("Layton Williams", "Bank of England"), with
+    their spans. Question words and auxiliaries are not part of a name ("Did Sam Altman" is
+    "Sam Altman"); a question typed in Title Case or capitals names nothing this way."""
+    tokens = [(m.group(0).rstrip(".'’"), m.span()) for m in _TOKEN.finditer(question)]
+    capitalised = [t[0][:1].isupper() for t in tokens]
+    longer = [word for word, _ in tokens if len(word) > 3 and word.isalpha()]
+    if len(tokens) >= 3 and longer and all(word[:1].isupper() for word in longer):
+        return []
+    names: list[tuple[str, tuple[int, int]]] = []
+    run: list[tuple[str, tuple[int, int]]] = []
+
+    def close() -> None:
+        while run and run[-1][0].lower() in _NAME_JOINERS:
+            run.pop()
+        if sum(1 for word, _ in run if word.lower() not in _NAME_JOINERS) >= 2:
+            start, end = run[0][1][0], run[-1][1][1]
+            names.append((question[start:end].removesuffix("'s").removesuffix("’s"), (start, end)))
+        run.clear()
+
+    for (word, span), upper in zip(tokens, capitalised, strict=True):
+        bare = word.lower().removesuffix("'s").removesuffix("’s")
+        if upper and bare not in _NOT_NAME_WORDS:
+            run.append((word, span))
+            if word.endswith(("'s", "’s")):  # a possessive ends the name
+                close()
+        elif run and word.lower() in _NAME_JOINERS:
+            run.append((word, span))
+        else:
+            close()
+    close()
+    return names
 
 
 _NOT_OUTLETS = set(_MONTHS) | {

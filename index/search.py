@@ -6,7 +6,7 @@ import heapq
 import math
 import sqlite3
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import lru_cache
 from itertools import pairwise
@@ -14,7 +14,8 @@ from itertools import pairwise
 import numpy as np
 
 from index.chunking import split_sentences
-from index.query import QueryAnalyser, dates_in
+from index.query import QueryAnalyser, QueryIntent
+from index.spelling import Speller
 from index.store import ArticleRow, ChunkRow, Store, iso
 from index.text import STOPWORDS, query_terms, stem, words
 from index.vectors import Vectors
@@ -31,6 +32,14 @@ class Filters:
 
     def __bool__(self) -> bool:
         return bool(self.since or self.until or self.sources or self.article_ids is not None)
+
+    def within(self, since: datetime, until: datetime) -> Filters:
+        """These filters narrowed to [since, until)."""
+        return replace(
+            self,
+            since=max(self.since, since) if self.since else since,
+            until=min(self.until, until) if self.until else until,
+        )
 
     def sql(self) -> tuple[str, list[object]]:
         clauses: list[str] = []
@@ -94,8 +103,11 @@ class RetrievalConfig:
     other_clause_weight: float = 1.0
     clause_dense_weight: float = 0.2
     claim_dense_weight: float = 0.3
-    min_dense: float = 0.2
-    abstain_unknown: bool = True
+    recent_weight: float = 0.3
+    freshness_weight: float = 0.02
+    half_life_days: float = 30.0
+    # refusal model: logistic weights for Evidence.features(), bias last
+    refusal: tuple[float, ...] = (4.0, 0.0, 2.0, -6.0, -8.0, -8.0, 0.0, -2.5)
 
 
 @dataclass
@@ -108,6 +120,8 @@ class Passage:
     score: float
     dense: float = 0.0
     lexical: float = 0.0
+    # cosine of each sentence (split_sentences order) to the question; empty when unknown
+    sentence_cosines: tuple[float, ...] = ()
 
 
 class Searcher:
@@ -130,6 +144,8 @@ class Searcher:
         self._df_cache: dict[str, int] = {}
         self._source_chunks: dict[str, list[int]] = {}
         self._analyser: QueryAnalyser | None = None
+        self._newest: datetime | None = None
+        self.speller = Speller(store)
 
     def _caches(self) -> None:
         generation = self.generation()
@@ -137,7 +153,22 @@ class Searcher:
             self._df_cache.clear()
             self._source_chunks.clear()
             self._analyser = None
+            self._newest = None
+            self.speller.clear()
             self._cache_generation = generation
+
+    def parse(self, question: str, now: datetime | None = None) -> QueryIntent:
+        """The question parsed once for every stage: misspellings corrected, then outlets,
+        names, times, clauses and claims found."""
+        self._caches()
+        return self.analyser().analyse(self.speller.correct(question), now, question)
+
+    def newest(self) -> datetime | None:
+        """When the newest article was published: what 'recent' is measured from."""
+        self._caches()
+        if self._newest is None:
+            self._newest = self.store.newest_published()
+        return self._newest
 
     def analyser(self) -> QueryAnalyser:
         self._caches()
@@ -151,16 +182,19 @@ class Searcher:
             self._source_chunks[source] = self.store.chunk_ids_where("a.source = ?", [source])
         return self._source_chunks[source]
 
-    def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
-        """Rank chunks for the question.
+    def search(
+        self, intent: QueryIntent, top: int = 10, filters: Filters | None = None
+    ) -> list[Passage]:
+        """Rank chunks for a parsed question.
 
         Candidates come from the whole index and from each outlet the question names (dense and
-        BM25 both); every candidate is scored on both, with a bonus for a named outlet or date.
+        BM25 both); every candidate is scored on both, with a bonus for a named outlet or date,
+        and for being recent.
         """
         filters = filters or Filters()
         cfg = self.config
         vectors = self.vectors()
-        intent = self.analyser().analyse(question)
+        question = intent.text
         allowed: set[int] | None = None
         if filters:
             where, params = filters.sql()
@@ -169,7 +203,7 @@ class Searcher:
                 return []
         parts = list(dict.fromkeys([clause for clause, _ in intent.clauses] + list(intent.claims)))
         vector, part_vectors = self.encode(question, parts)
-        bm25 = self._bm25(question)
+        bm25 = self._bm25(intent.terms)
         if allowed is not None:
             bm25 = {i: s for i, s in bm25.items() if i in allowed}
         top_score = max(bm25.values(), default=0.0) or 1.0
@@ -189,6 +223,8 @@ class Searcher:
         ids = [i for i in candidates if i in meta]  # others were removed by a concurrent ingest
         dense = vectors.cosines(ids, vector[None, :])[:, 0]
         named, days = set(intent.sources), set(intent.dates)
+        newest = self.newest()
+        recency = cfg.recent_weight if intent.recent else cfg.freshness_weight
         scored = []
         for chunk_id, d in zip(ids, dense.tolist(), strict=True):
             _, source, published = meta[chunk_id]
@@ -196,8 +232,12 @@ class Searcher:
             score = cfg.dense_weight * d + cfg.lexical_weight * lex
             if source in named:
                 score += cfg.source_bonus
-            if published is not None and published.date() in days:
-                score += cfg.date_bonus
+            if published is not None:
+                if published.date() in days:
+                    score += cfg.date_bonus
+                if recency and newest is not None:
+                    age = max((newest - published).total_seconds(), 0.0) / 86400
+                    score += recency * 0.5 ** (age / cfg.half_life_days)
             scored.append((score, chunk_id, d, lex))
         scored.sort(reverse=True)
         rows: dict[int, ChunkRow] = {}
@@ -212,7 +252,7 @@ class Searcher:
         lead = min(max(intent.mentions, cfg.spread_min), 4)
         start = 0
         if len(named) > 1 or lead > 1:
-            scored, start = self._spread(scored, meta, intent.clauses, lead, heads)
+            scored, start = self._spread(scored, meta, intent, lead, heads)
         if cfg.cover_weight and len(intent.claims) > 1 and texts:
             matches = self._claim_matches(intent.claims, heads)
             scored = self._cover(scored, start, top, matches)
@@ -230,13 +270,28 @@ class Searcher:
         chunks = {p[1]: rows[p[1]] for p in picked if p[1] in rows}
         chunks.update(self.store.chunks([p[1] for p in picked if p[1] not in rows]))
         articles = self.store.articles(c.article_id for c in chunks.values())
+        unread = [p[1] for p in picked if p[1] not in heads.sentences]
+        later = self.store.sentence_vectors(unread, len(vector)) if unread else {}
         passages: list[Passage] = []
         for score, chunk_id, d, lex in picked:
             chunk = chunks.get(chunk_id)
             if chunk is None or chunk.article_id not in articles:
                 continue
             article = articles[chunk.article_id]
-            passages.append(Passage(chunk_id, article, chunk.text, score, d, lex))
+            cosines = heads.sentences.get(chunk_id)
+            if cosines is None and chunk_id in later:
+                cosines = later[chunk_id] @ vector
+            passages.append(
+                Passage(
+                    chunk_id,
+                    article,
+                    chunk.text,
+                    score,
+                    d,
+                    lex,
+                    tuple(cosines.tolist()) if cosines is not None else (),
+                )
+            )
         return passages
 
     def _rerank(
@@ -279,7 +334,7 @@ class Searcher:
         self,
         scored: list[tuple[float, int, float, float]],
         meta: dict[int, tuple[str, str | None, datetime | None]],
-        clauses: tuple[tuple[str, tuple[str, ...]], ...],
+        intent: QueryIntent,
         lead: int,
         heads: _Head,
     ) -> tuple[list[tuple[float, int, float, float]], int]:
@@ -293,6 +348,7 @@ class Searcher:
         that part's own vector.
         """
         cfg = self.config
+        clauses = intent.clauses
         weight = cfg.clause_weight
         chosen: list[tuple[float, int, float, float]] = []
         articles: set[str] = set()
@@ -309,7 +365,7 @@ class Searcher:
                 if t not in terms
             }
             elsewhere_total = sum(elsewhere.values()) or 1.0
-            days = set(dates_in(clause))
+            days = intent.days_in(clause)
             best: tuple[float, tuple[float, int, float, float]] | None = None
             for item in scored[: 2 * max(cfg.rerank_depth, 1)]:
                 article_id, source, published = meta[item[1]]
@@ -388,15 +444,45 @@ class Searcher:
             ]
         return matches
 
-    def abstain(self, question: str, passages: list[Passage]) -> bool:
-        """True when nothing found is close enough to the question to cite."""
-        if not passages:
+    def evidence(self, intent: QueryIntent, passages: list[Passage]) -> Evidence:
+        """How well the best passages answer the question, as the refusal model reads it."""
+        top = passages[:3]
+        weights = self.term_weights(list(intent.terms))
+        unknown = {t for t in weights if self._df_cache.get(t, 1) == 0}
+        known = {t: w for t, w in weights.items() if t not in unknown}
+        total = sum(known.values()) or 1.0
+        coverage = 0.0
+        for passage in top:
+            present = {stem(w) for w in words(passage.article.title + " " + passage.text)}
+            share = sum(w for t, w in known.items() if stem(t) in present) / total
+            coverage = max(coverage, share)
+        absent_name = False
+        if top:
+            lead = {stem(w) for w in words(top[0].article.title + " " + top[0].text)}
+            for name in intent.names:
+                if self.mentions(name) == 0 and not {stem(w) for w in words(name)} <= lead:
+                    absent_name = True
+        return Evidence(
+            dense=max((p.dense for p in top), default=0.0),
+            sentence=max((max(p.sentence_cosines, default=0.0) for p in top), default=0.0),
+            coverage=coverage,
+            missing=len(unknown) / max(len(weights), 1),
+            unknown_outlet=bool(intent.unknown_sources),
+            absent_name=absent_name,
+            terms=len(intent.terms),
+        )
+
+    def unknown_words(self, intent: QueryIntent) -> bool:
+        """True when no word of the question occurs in any article ("asdfgh")."""
+        weights = self.term_weights(list(intent.terms))
+        return bool(weights) and all(self._df_cache.get(t, 1) == 0 for t in weights)
+
+    def abstain(self, intent: QueryIntent, passages: list[Passage]) -> bool:
+        """True when nothing found answers the question well enough to cite (the calibrated
+        refusal model of `RetrievalConfig.refusal` over `evidence`)."""
+        if not passages or not intent.terms:
             return True
-        if self.config.abstain_unknown:
-            intent = self.analyser().analyse(question)
-            if intent.unknown_sources or any(self.mentions(n) == 0 for n in intent.names):
-                return True
-        return passages[0].dense < self.config.min_dense
+        return self.evidence(intent, passages).answerable(self.config.refusal) < 0.5
 
     def mentions(self, name: str) -> int:
         """How many chunks mention a name as a phrase (FTS5 applies the same tokenizer)."""
@@ -412,13 +498,12 @@ class Searcher:
                 self._df_cache[phrase] = -1
         return self._df_cache[phrase]
 
-    def _bm25(self, question: str) -> dict[int, float]:
+    def _bm25(self, terms: tuple[str, ...]) -> dict[int, float]:
         """BM25 of the best `lexical_pool` chunks matching any query term.
 
         One query serves the global ranking and each named outlet's; filtering in SQL (a
         `rowid IN (...)` beside MATCH) is a hundred times slower than filtering here.
         """
-        terms = query_terms(question)
         if not terms:
             return {}
         match = " OR ".join(f'"{t}"' for t in terms)
@@ -467,6 +552,7 @@ class _Head:
     texts: dict[int, str]
     best: dict[int, np.ndarray]  # chunk id -> max cosine per probe
     columns: dict[str | None, int]  # a part of the question (None: all of it) -> its column
+    sentences: dict[int, np.ndarray]  # chunk id -> each sentence's cosine to the question
 
     @classmethod
     def read(
@@ -479,18 +565,46 @@ class _Head:
         # one small product per chunk: a single large one would wake BLAS threads that then
         # spin against the model's threads on the next question
         probe_matrix = np.ascontiguousarray(np.stack(probes).T)
-        best = {
-            i: (matrices[i] @ probe_matrix).max(axis=0)
-            for i in texts
-            if i in matrices and len(matrices[i])
-        }
-        return cls(texts, best, {key: k for k, key in enumerate(keys)})
+        products = {i: matrices[i] @ probe_matrix for i in texts if i in matrices}
+        best = {i: p.max(axis=0) for i, p in products.items() if len(p)}
+        sentences = {i: p[:, 0] for i, p in products.items()}
+        return cls(texts, best, {key: k for k, key in enumerate(keys)}, sentences)
 
     def closest(self, chunk_id: int, part: str | None = None) -> float:
         """Cosine of the chunk's sentence closest to the question, or to one `part` of it (0
         when the chunk has no sentence vectors stored)."""
         row = self.best.get(chunk_id)
         return float(row[self.columns[part]]) if row is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What says a question is answered by the passages found: the features of the refusal
+    model, each one a reason a reader would give."""
+
+    dense: float  # the best passage's cosine to the question
+    sentence: float  # the best sentence's cosine to the question
+    coverage: float  # share of the question's known (IDF-weighted) words in a top passage
+    missing: float  # share of the question's words that no article contains
+    unknown_outlet: bool  # names an outlet the index does not have ("according to Bloomberg")
+    absent_name: bool  # names someone no article mentions
+    terms: int  # content words in the question
+
+    def features(self) -> tuple[float, ...]:
+        return (
+            self.dense,
+            self.sentence,
+            self.coverage,
+            self.missing,
+            float(self.unknown_outlet),
+            float(self.absent_name),
+            1.0 / max(self.terms, 1),
+        )
+
+    def answerable(self, weights: tuple[float, ...]) -> float:
+        """Probability that the passages answer the question (logistic model)."""
+        z = weights[-1] + sum(w * f for w, f in zip(weights, self.features(), strict=False))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
 def _gain(match: list[float], covered: list[float]) -> float:

@@ -12,7 +12,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,15 +20,21 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Article
-from index.answer import Answer, build_answer
+from index.answer import Answer, build_answer, build_timeline
 from index.chunking import Chunk, chunk_article, sentence_spans
 from index.embedder import DEFAULT_MODEL, Embedder
+from index.query import QueryIntent
 from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.store import ArticleRow, Store, body_hash
-from index.text import query_terms
 from index.vectors import Vectors
 
 DB_NAME = "news.sqlite"
+ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
+TIMELINE_HINT = "Name a story to follow, for example: /timeline Sam Altman OpenAI"
+UNKNOWN_WORDS_HINT = (
+    "None of those words appear in the reporting I have. Try other words, or ask a question "
+    "about the news."
+)
 ProgressCallback = Callable[[int], None]
 
 
@@ -325,22 +331,88 @@ class NewsIndex:
 
     # -- reading ----------------------------------------------------------------------------
 
-    def search(self, question: str, top: int = 10, filters: Filters | None = None) -> list[Passage]:
-        return self.searcher.search(question, top, filters)
+    def parse(self, question: str, now: datetime | None = None) -> QueryIntent:
+        """The question parsed once (spelling, outlets, names, times) for every stage."""
+        return self.searcher.parse(question, now)
+
+    def search(
+        self, question: str | QueryIntent, top: int = 10, filters: Filters | None = None
+    ) -> list[Passage]:
+        intent = question if isinstance(question, QueryIntent) else self.parse(question)
+        return self.searcher.search(intent, top, filters)
 
     def retrieve(
-        self, question: str, top: int = 10, filters: Filters | None = None
+        self,
+        question: str | QueryIntent,
+        top: int = 10,
+        filters: Filters | None = None,
+        now: datetime | None = None,
     ) -> tuple[list[Passage], bool]:
         """Ranked passages and whether they are too weak to count as relevant reporting."""
-        passages = self.search(question, top, filters)
-        return passages, self.searcher.abstain(question, passages)
+        intent = question if isinstance(question, QueryIntent) else self.parse(question, now)
+        passages = self.searcher.search(intent, top, filters)
+        return passages, self.searcher.abstain(intent, passages)
 
-    def answer(self, question: str, top: int = 5, filters: Filters | None = None) -> Answer:
-        passages, abstained = self.retrieve(question, top=max(10, top * 3), filters=filters)
+    def answer(
+        self,
+        question: str,
+        top: int = 5,
+        filters: Filters | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        """Cited excerpts for a question, as every front end shows them.
+
+        A question that names a time ("last week", "in December") is answered from that time;
+        when nothing from then answers it, from the closest reporting on the topic, with the
+        period named so the reader knows. An empty question, or one whose words no article
+        uses, gets a hint instead of quotes.
+        """
+        if not question.strip():
+            return Answer(question, abstained=True, hint=ASK_HINT)
+        intent = self.parse(question, now)
+        if not intent.terms:
+            return Answer(question, abstained=True, hint=ASK_HINT)
+        if self.searcher.unknown_words(intent):
+            return Answer(question, abstained=True, hint=UNKNOWN_WORDS_HINT)
+        if intent.story:
+            return self.timeline(question, now=now, filters=filters)
+        depth = max(10, top * 3)
+        period = intent.period() if len(intent.clauses) < 2 else None
+        if period is not None:
+            narrowed = (filters or Filters()).within(period.since, period.until)
+            passages, abstained = self.retrieve(intent, depth, narrowed)
+            if not abstained:
+                return self._build(intent, passages, top)
+        passages, abstained = self.retrieve(intent, depth, filters)
         if abstained:
             return Answer(question, (), abstained=True)
-        weights = self.searcher.term_weights(query_terms(question))
-        return build_answer(question, passages, weights, max_articles=top)
+        answer = self._build(intent, passages, top)
+        return replace(answer, period=period.label) if period is not None else answer
+
+    def timeline(
+        self,
+        topic: str,
+        limit: int = 10,
+        filters: Filters | None = None,
+        now: datetime | None = None,
+    ) -> Answer:
+        """The reports on a story in date order, one sentence each (at most `limit`)."""
+        if not topic.strip():
+            return Answer(topic, abstained=True, hint=TIMELINE_HINT)
+        intent = self.parse(topic, now)
+        if not intent.terms:
+            return Answer(topic, abstained=True, hint=TIMELINE_HINT)
+        passages, abstained = self.retrieve(intent, max(40, limit * 4), filters)
+        if abstained:
+            return Answer(topic, (), abstained=True, timeline=True)
+        weights = self.searcher.term_weights(list(intent.terms))
+        answer = build_timeline(intent.text, passages, weights, limit=limit)
+        return replace(answer, question=topic)
+
+    def _build(self, intent: QueryIntent, passages: list[Passage], top: int) -> Answer:
+        weights = self.searcher.term_weights(list(intent.terms))
+        answer = build_answer(intent.text, passages, weights, max_articles=top)
+        return replace(answer, question=intent.question)
 
     def latest(self, limit: int = 10, topic: str | None = None) -> list[ArticleRow]:
         """The newest articles, optionally only those that answer to `topic`."""

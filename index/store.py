@@ -11,6 +11,7 @@ import json
 import re
 import sqlite3
 import threading
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from corpus.models import Article
+from index.text import vocabulary_words
 
 SCHEMA_VERSION = 1
 
@@ -56,6 +58,11 @@ CREATE TABLE IF NOT EXISTS sentence_vectors (
     chunk_id INTEGER PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
     vectors BLOB NOT NULL
 );
+-- every word of the chunk texts and how many chunks hold it: what spelling correction knows
+CREATE TABLE IF NOT EXISTS vocabulary (
+    word TEXT PRIMARY KEY,
+    chunks INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
     title, text, tokenize = 'porter unicode61 remove_diacritics 2'
 );
@@ -218,6 +225,10 @@ class Store:
                 "SELECT id FROM chunks WHERE article_id=?", (article_id,)
             )]  # fmt: skip
             conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+            texts = [row[0] for row in conn.execute(
+                "SELECT text FROM chunks WHERE article_id=?", (article_id,)
+            )]  # fmt: skip
+            Store._count_words(conn, texts, -1)
             conn.execute("DELETE FROM chunks WHERE article_id=?", (article_id,))
             conn.execute("DELETE FROM articles WHERE id=?", (article_id,))
 
@@ -258,7 +269,28 @@ class Store:
                 (chunk_id, article.title, text),
             )
             ids.append(chunk_id)
+        Store._count_words(conn, chunk_texts, 1)
         return ids
+
+    @staticmethod
+    def _count_words(conn: sqlite3.Connection, texts: Iterable[str], sign: int) -> None:
+        """Add (sign 1) or take away (-1) the chunks' words from the vocabulary."""
+        counts = Counter(word for text in texts for word in set(vocabulary_words(text)))
+        conn.executemany(
+            "INSERT INTO vocabulary(word, chunks) VALUES (?, max(?, 0)) "
+            "ON CONFLICT(word) DO UPDATE SET chunks = max(chunks + ?, 0)",
+            ((word, sign * n, sign * n) for word, n in counts.items()),
+        )
+        if sign < 0:
+            conn.execute("DELETE FROM vocabulary WHERE chunks = 0")
+
+    def known_words(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each of `words` (those no chunk holds are left out)."""
+        sql = "SELECT word, chunks FROM vocabulary WHERE word IN ({marks})"
+        return {row[0]: row[1] for row in self._rows_in(sql, list(dict.fromkeys(words)))}
+
+    def has_vocabulary(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM vocabulary LIMIT 1").fetchone() is not None
 
     @staticmethod
     def insert_sentence_vectors(
@@ -317,6 +349,10 @@ class Store:
 
     def all_vectors_order(self) -> list[int]:
         return [row[0] for row in self.conn.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def newest_published(self) -> datetime | None:
+        row = self.conn.execute("SELECT max(published_at) FROM articles").fetchone()
+        return parse_iso(row[0])
 
     def sources(self) -> list[tuple[str, int, datetime | None]]:
         rows = self.conn.execute(

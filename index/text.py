@@ -40,3 +40,8 @@ def stem(word: str) -> str:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             return word[: -len(suffix)]
     return word
+
+
+def vocabulary_words(text: str) -> list[str]:
+    """The words spelling correction can suggest: alphabetic, three letters or more."""
+    return [w for w in words(text) if len(w) >= 3 and w.isalpha()]

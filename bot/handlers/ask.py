@@ -14,7 +14,7 @@ import html
 import re
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
@@ -169,7 +169,7 @@ async def answer_question(
         store: QuestionStore = context.bot_data[QUESTIONS]
         key = store.add(Asked(question, [c.article_id for c in shown]))
         markup = more_button(key, page + 1)
-    texts = render_answer(Answer(question, shown, answer.abstained))
+    texts = render_answer(replace(answer, citations=shown))
     await reply_html(message, texts, markup=markup)
 
 
@@ -178,6 +178,15 @@ async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     message = update.effective_message
     question = " ".join((message.text or "").split()[1:])  # drop "/ask" or "/ask@BotName"
     await answer_question(message, question, context)
+
+
+async def timeline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """`/timeline TOPIC`: the reports on a story in date order, one line each."""
+    message = update.effective_message
+    topic = " ".join((message.text or "").split()[1:])[:QUESTION_CHARS]
+    async with typing(message):
+        answer = await asyncio.to_thread(news_index(context).timeline, topic)
+    await reply_html(message, render_answer(answer))
 
 
 async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

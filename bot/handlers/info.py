@@ -44,6 +44,7 @@ def usage_html(username: str | None) -> str:
         "• Here: just write your question.\n"
         f"• In groups: <code>/ask QUESTION</code>, mention {bot}, or reply to one of my answers.\n"
         f"• In any chat: type <code>{bot} QUESTION</code> and pick an excerpt to post.\n\n"
+        "/timeline TOPIC — a story's reports in date order\n"
         "/latest [topic] — the newest articles, optionally on a topic\n"
         "/sources — the outlets I have read\n"
         "/help — this message\n\n"

@@ -1,0 +1,101 @@
+"""Questions as people type them in Telegram: names, times and misspellings read right."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+
+from index.query import QueryAnalyser, names_in
+from index.when import periods_in, wants_recent
+
+# a Wednesday
+NOW = datetime(2023, 11, 15, 10, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("question", "names"),
+    [
+        ("Did Sam Altman return to OpenAI?", ["Sam Altman"]),
+        ("Is Travis Kelce dating Taylor Swift", ["Travis Kelce", "Taylor Swift"]),
+        ("What did the Bank of England decide?", ["Bank of England"]),
+        ("Why did Sam Bankman-Fried's lawyers appeal?", ["Sam Bankman-Fried"]),
+        ("Where Did Turkey And Israel Hold Talks", []),  # Title Case names nothing
+        ("WHAT HAPPENED TO FTX", []),
+        ("how did the fed react", []),
+        ("When will Apple ship it?", []),
+    ],
+)
+def test_names_leave_out_question_words(question: str, names: list[str]) -> None:
+    assert [name for name, _ in names_in(question)] == names
+
+
+def test_a_keyword_list_is_not_an_unknown_outlet_or_a_question_word() -> None:
+    analyser = QueryAnalyser(["Reuters"])
+    intent = analyser.analyse("Turkey Israel talks Azerbaijan", NOW)
+    assert intent.terms == ("turkey", "israel", "talks", "azerbaijan")
+    assert intent.unknown_sources == ()
+    intent = analyser.analyse("Did Sam Altman return to OpenAI?", NOW)
+    assert intent.names == ("Sam Altman",)
+
+
+@pytest.mark.parametrize(
+    ("question", "label", "first", "last"),
+    [
+        ("what happened yesterday in gaza", "yesterday", date(2023, 11, 14), date(2023, 11, 14)),
+        ("apple news this week", "this week", date(2023, 11, 13), date(2023, 11, 15)),
+        ("who won last week", "last week", date(2023, 11, 6), date(2023, 11, 12)),
+        ("fed decision last month", "last month", date(2023, 10, 1), date(2023, 10, 31)),
+        ("what did the fed do in september", "September 2023", date(2023, 9, 1),
+         date(2023, 9, 30)),
+        ("what happened on 7 October", "7 Oct 2023", date(2023, 10, 7), date(2023, 10, 7)),
+        ("what happened on October 7, 2023?", "7 Oct 2023", date(2023, 10, 7),
+         date(2023, 10, 7)),
+        ("oct 3rd apple event", "3 Oct 2023", date(2023, 10, 3), date(2023, 10, 3)),
+        ("what changed since Monday", "since Monday 13 Nov 2023", date(2023, 11, 13),
+         date(2023, 11, 15)),
+        ("layoffs in 2022", "2022", date(2022, 1, 1), date(2022, 12, 31)),
+        # a December not yet reached this year is last year's
+        ("what happened in December", "December 2022", date(2022, 12, 1), date(2022, 12, 31)),
+        ("who resigned 2 days ago", "2 days ago", date(2023, 11, 12), date(2023, 11, 14)),
+    ],
+)  # fmt: skip
+def test_time_words_become_periods(question: str, label: str, first: date, last: date) -> None:
+    [period] = periods_in(question, NOW)
+    assert period.label == label
+    # widened by half a day each way: the asker's day is not UTC's
+    assert period.since.date() == first.fromordinal(first.toordinal() - 1)
+    assert period.until.date() == last.fromordinal(last.toordinal() + 1)
+    assert period.holds(datetime.combine(first, datetime.min.time(), UTC).replace(hour=12))
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what may happen to ftx",
+        "is the march madness bracket out",
+        "who won the 2023 season",
+        "the game starts at 9 pm",
+    ],
+)
+def test_ordinary_words_are_not_dates(question: str) -> None:
+    assert periods_in(question, NOW) == []
+
+
+def test_time_words_are_not_topic_words() -> None:
+    intent = QueryAnalyser([]).analyse("what did apple announce last week", NOW)
+    assert intent.terms == ("apple", "announce")
+    assert intent.period() is not None and intent.period().label == "last week"
+
+
+def test_latest_and_currently_prefer_new_reporting() -> None:
+    assert wants_recent("what's the latest on the writers strike")
+    assert wants_recent("who currently leads the premier league")
+    assert not wants_recent("who won the 2023 world cup")
+
+
+def test_how_did_it_unfold_asks_for_a_timeline() -> None:
+    analyser = QueryAnalyser([])
+    assert analyser.analyse("how did the openai board drama unfold", NOW).story
+    assert analyser.analyse("timeline of the FTX trial", NOW).story
+    assert not analyser.analyse("how did the fed decide", NOW).story
