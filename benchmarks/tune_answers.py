@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from index import NewsIndex
-from index.answer import QuoteWeights, build_answer
+from index.answer import QuoteWeights
 from index.evaluate import build_index, load_questions
 from index.evaluate_questions import QUOTED_SHARE, parse_time, quoted_share
 from index.search import Evidence
@@ -63,6 +63,10 @@ def main() -> None:
     )
     parser.add_argument("--half", choices=["dev", "heldout"], default="dev")
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument(
+        "--everyday-weight", type=float, default=1.0, help="the everyday set's share in the fit"
+    )
+    parser.add_argument("--show", action="store_true", help="list the everyday misses of the fit")
     parser.add_argument("--quote", action="append", nargs="+", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
 
@@ -89,14 +93,19 @@ def main() -> None:
         x = np.array([r[2].features() for r in rows])
         y = np.array([float(r[1]) for r in rows])
         sets = np.array([r[0] for r in rows])
-        weight = np.where(
-            sets == "everyday", (sets == "multihop").sum() / (sets == "everyday").sum(), 1.0
-        )
+        share = (sets == "multihop").sum() / (sets == "everyday").sum()
+        weight = np.where(sets == "everyday", args.everyday_weight * share, 1.0)
         beta = fit_logistic(x, y, weight)
         print("refusal =", tuple(round(float(b), 3) for b in beta))
         report(rows, tuple(beta))
         print("current:")
         report(rows, index.searcher.config.refusal)
+        if args.show:
+            for kind, answerable, ev, intent, *_ in rows:
+                p = ev.answerable(tuple(beta))
+                if kind == "everyday" and (p >= 0.5) != answerable:
+                    wrong = "answered" if not answerable else "refused"
+                    print(f"  {wrong} p={p:.2f} {intent.question!r} {ev}")
 
     settings = [("defaults", QuoteWeights())]
     for group in args.quote:
@@ -107,8 +116,8 @@ def main() -> None:
         for kind, answerable, _, intent, passages, evidence, gold in rows:
             if not answerable:
                 continue
-            weights = index.searcher.term_weights(list(intent.terms))
-            answer = build_answer(intent.text, passages, weights, max_articles=5, tuning=tuning)
+            index.quote_tuning = tuning
+            answer = index._build(intent, passages, 5)
             for citation in answer.citations:
                 if citation.url in gold:
                     wanted = evidence if kind == "everyday" else [evidence[citation.url]]

@@ -5,6 +5,9 @@ The CLI renders it as plain text or JSON, the bot as HTML; neither decides what 
 
 from __future__ import annotations
 
+import math
+import re
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import pairwise
@@ -106,32 +109,63 @@ class Answer:
 class QuoteWeights:
     """How a sentence is chosen as the quote: `words` x the share of the question's
     IDF-weighted words it holds, `pairs` x the share of the question's adjacent word pairs,
-    `vector` x its own vector's cosine to the question. A neighbour joins it when it adds
-    at least `neighbour_gain` of the question's words that the chosen sentence lacks."""
+    `vector` x its own vector's cosine to the question, `kind` when it holds the kind of thing
+    asked for (a number for "how many", a date for "when", a name for "who"). A neighbour joins
+    it when it adds at least `neighbour_gain` of the question's words that it lacks."""
 
     words: float = 1.0
-    pairs: float = 0.5
+    pairs: float = 0.0
     vector: float = 1.0
-    neighbour_gain: float = 0.15
+    kind: float = 0.3
+    neighbour_gain: float = 0.2
     short_penalty: float = 0.3  # a sentence of fewer than 5 words is rarely the answer
+    local: float = 1.0  # how much a word's rarity among the candidate sentences counts
+    runner_up: float = 0.8  # the second-best sentence is quoted too when it scores this close
 
 
-def best_sentences(
-    passage: str,
+_NUMBER = re.compile(
+    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
+    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|half|twice)\b",
+    re.IGNORECASE,
+)
+_TIME = re.compile(
+    r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d"
+    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
+    r"tonight|ago|earlier this|last (?:week|month|year|night)|next (?:week|month|year))\b",
+    re.IGNORECASE,
+)
+_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+
+
+def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
+    """Whether a sentence holds the kind of answer asked for."""
+    if kind == "number":
+        return bool(_NUMBER.search(sentence))
+    if kind == "time":
+        return bool(_TIME.search(sentence))
+    if kind in ("person", "place"):
+        names = {m.group(0).lower() for m in _CAPITALISED.finditer(sentence)}
+        return bool(names - question_words - STOPWORDS)
+    return False
+
+
+def pick_quotes(
+    sentences: list[str],
     weights: dict[str, float],
+    *,
+    cosines: tuple[float, ...] | list[float] = (),
+    kind: str | None = None,
     limit: int = 2,
-    cosines: tuple[float, ...] = (),
     tuning: QuoteWeights | None = None,
 ) -> tuple[str, ...]:
-    """The sentence(s) of a passage that answer the question, in the article's order.
+    """The sentence(s) that answer the question, in the article's order.
 
-    A sentence scores by the question's (IDF-weighted) words and word pairs it holds and, when
-    `cosines` gives each sentence's closeness to the question, by that too. Page boilerplate is
-    never quoted. The neighbour before or after joins it when the answer spans two sentences
-    (it adds question words the first lacks).
+    A sentence scores by the question's (IDF-weighted) words and word pairs it holds, by its
+    vector's closeness to the question (when `cosines` gives one per sentence) and by holding
+    the `kind` of answer asked for. Page boilerplate is never quoted. The sentence before or
+    after joins it when the answer spans two (it adds question words the first lacks).
     """
     tuning = tuning or QuoteWeights()
-    sentences = split_sentences(passage)
     if not sentences:
         return ()
     stems: dict[str, float] = {}
@@ -143,13 +177,22 @@ def best_sentences(
     pair_weights = {(a, b): stems[a] + stems[b] for a, b in pairwise(order)}
     pair_total = sum(pair_weights.values()) or 1.0
     use_cosines = len(cosines) == len(sentences)
+    asked = set(weights)
 
-    covers: list[set[str]] = []
+    sequences = [[stem(w) for w in words(sentence) if w not in STOPWORDS] for sentence in sentences]
+    covers = [{s for s in sequence if s in stems} for sequence in sequences]
+    if tuning.local:
+        # the words that pick the article (in most of its sentences) say little about which
+        # sentence answers; those that few of its sentences hold say much
+        n = len(sentences)
+        spread = {s: sum(s in cover for cover in covers) for s in stems}
+        stems = {s: w * math.log(1 + n / (1 + spread[s])) ** tuning.local for s, w in stems.items()}
+        total = sum(stems.values()) or 1.0
+        pair_weights = {(a, b): stems[a] + stems[b] for a, b in pair_weights}
+        pair_total = sum(pair_weights.values()) or 1.0
     scores: list[float] = []
     for k, sentence in enumerate(sentences):
-        sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
-        cover = {s for s in sequence if s in stems}
-        covers.append(cover)
+        sequence, cover = sequences[k], covers[k]
         if is_boilerplate(sentence):
             scores.append(float("-inf"))
             continue
@@ -158,24 +201,47 @@ def best_sentences(
         score += tuning.pairs * sum(pair_weights[p] for p in pairs) / pair_total
         if use_cosines:
             score += tuning.vector * cosines[k]
+        if kind and holds_kind(sentence, kind, asked):
+            score += tuning.kind
         if len(sequence) < 3 and len(sentence.split()) < 5:
             score -= tuning.short_penalty
         scores.append(score)
-    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
+    best = ranked[0]
     if scores[best] == float("-inf"):
         return ()
-    chosen = [best]
-    if limit > 1:
-        gains = {
-            j: sum(stems[s] for s in covers[j] - covers[best]) / total
-            for j in (best - 1, best + 1)
-            if 0 <= j < len(sentences) and scores[j] != float("-inf")
-        }
-        if gains:
-            j = max(gains, key=lambda k: gains[k])
-            if gains[j] >= tuning.neighbour_gain:
-                chosen.append(j)
-    return tuple(sentences[i] for i in sorted(chosen))
+    if limit < 2:
+        return (sentences[best],)
+    gains = {
+        j: sum(stems[s] for s in covers[j] - covers[best]) / total
+        for j in (best - 1, best + 1)
+        if 0 <= j < len(sentences) and scores[j] != float("-inf")
+    }
+    neighbour = max(gains, key=lambda k: gains[k], default=None)
+    if neighbour is not None and gains[neighbour] >= tuning.neighbour_gain:
+        # the answer spans two sentences: quote them as the article has them
+        return tuple(sentences[i] for i in sorted((best, neighbour)))
+    runner = next((i for i in ranked[1:] if scores[i] != float("-inf")), None)
+    if runner is not None and scores[runner] >= tuning.runner_up * scores[best] > 0:
+        return (sentences[best], sentences[runner])  # best first
+    return (sentences[best],)
+
+
+def best_sentences(
+    passage: str,
+    weights: dict[str, float],
+    limit: int = 2,
+    cosines: tuple[float, ...] = (),
+    tuning: QuoteWeights | None = None,
+) -> tuple[str, ...]:
+    """`pick_quotes` over one passage's sentences."""
+    return pick_quotes(
+        split_sentences(passage), weights, cosines=cosines, limit=limit, tuning=tuning
+    )
+
+
+# article id -> its sentences in order (each once) and their cosines to the question
+ArticleSentences = Callable[[list[str]], dict[str, tuple[list[str], list[float]]]]
 
 
 def build_answer(
@@ -186,24 +252,37 @@ def build_answer(
     max_articles: int = 5,
     relative_floor: float = 0.5,
     tuning: QuoteWeights | None = None,
+    kind: str | None = None,
+    article_sentences: ArticleSentences | None = None,
+    relevant: Callable[[Passage], bool] | None = None,
 ) -> Answer:
     """Group passages by article (best passage first) and quote each article's best sentences.
 
-    Passages scoring below `relative_floor` times the best one are dropped: the third article
-    cited should still be about the question, not whatever came next. The quote comes from the
-    article's best passage.
+    Passages scoring below `relative_floor` times the best one are dropped unless `relevant`
+    says they answer the question on their own: the third article cited should still be about
+    the question, not whatever came next. The quote comes from the
+    whole article when `article_sentences` can read it (the answer is often a sentence away
+    from the passage that matched best), else from its best passage.
     """
     floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}
     for passage in passages:
-        if passage.score < floor:
+        first = passage.article.id not in by_article
+        if passage.score < floor and not (first and relevant is not None and relevant(passage)):
             continue
         by_article.setdefault(passage.article.id, []).append(passage)
+    tops = sorted((group[0] for group in by_article.values()), key=lambda p: -p.score)
+    full = (
+        article_sentences([p.article.id for p in tops[:max_articles]]) if article_sentences else {}
+    )
     citations: list[Citation] = []
-    for group in by_article.values():
-        top = group[0]
-        quotes = best_sentences(top.text, weights, cosines=top.sentence_cosines, tuning=tuning)
+    for top in tops:
         article = top.article
+        if article.id in full:
+            sentences, cosines = full[article.id]
+        else:
+            sentences, cosines = split_sentences(top.text), list(top.sentence_cosines)
+        quotes = pick_quotes(sentences, weights, cosines=cosines, kind=kind, tuning=tuning)
         citations.append(
             Citation(
                 article_id=article.id,
@@ -217,7 +296,6 @@ def build_answer(
                 cosines=top.sentence_cosines,
             )
         )
-    citations.sort(key=lambda c: c.score, reverse=True)
     merged = merge_same_story(citations)
     return Answer(question, tuple(merged[:max_articles]), abstained=not merged)
 
@@ -229,6 +307,15 @@ def coverage(text: str, weights: dict[str, float]) -> float:
         return 0.0
     present = {stem(w) for w in words(text)}
     return sum(w for term, w in weights.items() if stem(term) in present) / total
+
+
+TOPIC_COVERAGE = 0.6
+
+
+def on_topic(citation: Citation, weights: dict[str, float]) -> bool:
+    """A topic works like a keyword alert: most of its (IDF-weighted) words are in the
+    article's title or its matching passage."""
+    return coverage(citation.title + " " + citation.passage, weights) >= TOPIC_COVERAGE
 
 
 def _word_set(text: str) -> set[str]:

@@ -12,14 +12,13 @@ from datetime import datetime
 
 import numpy as np
 
-from index.answer import Outlet, best_sentences, coverage, similar
+from index.answer import Outlet, best_sentences, on_topic, similar
 from index.search import Filters
 from index.service import NewsIndex
 from index.store import ArticleRow
 from index.text import query_terms
 
 SAME_STORY_COSINE = 0.8
-TOPIC_COVERAGE = 0.6
 
 
 @dataclass(frozen=True)
@@ -54,12 +53,14 @@ def select_digest(
     if not ids:
         return []
     if topic:
-        answer = index.answer(topic, top=max_items * 3, filters=Filters(article_ids=tuple(ids)))
-        weights = index.searcher.term_weights(query_terms(topic))
-        on_topic = [c for c in answer.citations if _on_topic(c.title + " " + c.passage, weights)]
-        rows = index.store.articles(c.article_id for c in on_topic)
-        lines = {c.article_id: " ".join(c.quotes) for c in on_topic}
-        ranked = [rows[c.article_id] for c in on_topic if c.article_id in rows]
+        answer = index.answer(
+            topic, top=max_items * 3, filters=Filters(article_ids=tuple(ids)), refuse=False
+        )
+        weights = index.searcher.term_weights(list(index.parse(topic).terms))
+        matching = [c for c in answer.citations if on_topic(c, weights)]
+        rows = index.store.articles(c.article_id for c in matching)
+        lines = {c.article_id: " ".join(c.quotes) for c in matching}
+        ranked = [rows[c.article_id] for c in matching if c.article_id in rows]
         groups = _group_stories(index, ranked)
     else:
         rows = index.store.articles(ids)
@@ -77,11 +78,6 @@ def select_digest(
         also = tuple(Outlet(a.title, a.source, a.url, a.published_at) for a in group[1:])
         items.append(DigestItem(lead, line, also))
     return items
-
-
-def _on_topic(text: str, weights: dict[str, float]) -> bool:
-    """A digest topic works like a keyword alert: most of its words must be in the article."""
-    return coverage(text, weights) >= TOPIC_COVERAGE
 
 
 def _lead_line(index: NewsIndex, article: ArticleRow) -> str:

@@ -68,6 +68,7 @@ class Embedder:
         self._lock = threading.Lock()
         self.bf16_questions = device == "cpu" and native_bf16()
         self._bf16_model: Any = None
+        self._vocab: frozenset[str] | None = None
 
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
@@ -169,6 +170,13 @@ class Embedder:
             tokens = out["token_embeddings"][:n].float().numpy()
             sentences.append(_span_vectors(tokens, marks[:n], wanted, passages[row]))
         return passages, sentences
+
+    def is_common_word(self, word: str) -> bool:
+        """True when the model's tokenizer has the word as one token: everyday English ("hold",
+        "tornado"), not a rare name or a misspelling ("zepbound", "kisunla")."""
+        if self._vocab is None:
+            self._vocab = frozenset(self.tokenizer.get_vocab())
+        return any(form in self._vocab for form in (word, "▁" + word, "Ġ" + word))
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens per text, without the special tokens."""

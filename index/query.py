@@ -58,6 +58,7 @@ class QueryIntent:
     periods: tuple[Period, ...] = ()  # "yesterday", "in December", "7 October" ...
     recent: bool = False  # "latest", "currently", "now": newer reporting is better
     story: bool = False  # "how did X unfold": wants the story's reports in date order
+    asks: str | None = None  # the kind of answer: "number", "time", "person", "place"
     sources: tuple[str, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
@@ -72,6 +73,11 @@ class QueryIntent:
     @property
     def mentions(self) -> int:
         return len(self.clauses)
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        """The pieces of the question that get a vector of their own: clauses, then claims."""
+        return tuple(dict.fromkeys([clause for clause, _ in self.clauses] + list(self.claims)))
 
     def period(self) -> Period | None:
         """The time the question asks about (all the periods it names, end to end)."""
@@ -141,6 +147,7 @@ class QueryAnalyser:
             periods,
             wants_recent(question),
             bool(_STORY.search(question)),
+            answer_kind(question),
             tuple(found),
             tuple(dict.fromkeys(unknown)),
             dates,
@@ -171,6 +178,28 @@ _STORY = re.compile(
     r"|\bhow .{2,60} (?:has|have) (?:changed|moved|developed) over time\b",
     re.IGNORECASE,
 )
+_ASKS = [
+    (kind, re.compile(pattern, re.IGNORECASE))
+    for kind, pattern in (
+        ("number", r"\bhow (?:many|much|often|long|old|far|big|large|tall|fast|high|deep)\b"
+         r"|\bwhat (?:percentage|percent|share|number|price|amount|score|fee|fine|salary)\b"),
+        ("time", r"^\W*when\b|\bwhen (?:did|does|do|is|was|will|are|were)\b"
+         r"|\bwhat (?:time|date|day|year|month)\b"),
+        ("person", r"\bwho(?:se|m)?\b|\bwhich (?:player|person|man|woman|ceo|coach|actor|"
+         r"actress|singer|rapper|star|judge|executive|official|minister)\b"),
+        ("place", r"\bwhere\b|\bwhich (?:city|country|state|town|venue|stadium|airport)\b"),
+    )
+]  # fmt: skip
+
+
+def answer_kind(question: str) -> str | None:
+    """What kind of thing the answer is: "how many" wants a number, "when" a time."""
+    for kind, pattern in _ASKS:
+        if pattern.search(question):
+            return kind
+    return None
+
+
 _CLAIM_BREAK = re.compile(r"[,;?]|\b(?:and|while|but|whereas|also)\b", re.IGNORECASE)
 
 

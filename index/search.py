@@ -103,11 +103,12 @@ class RetrievalConfig:
     other_clause_weight: float = 1.0
     clause_dense_weight: float = 0.2
     claim_dense_weight: float = 0.3
+    missing_scale_chunks: int = 5000  # an index this big knows the words of its stories
     recent_weight: float = 0.3
     freshness_weight: float = 0.02
     half_life_days: float = 30.0
     # refusal model: logistic weights for Evidence.features(), bias last
-    refusal: tuple[float, ...] = (4.0, 0.0, 2.0, -6.0, -8.0, -8.0, 0.0, -2.5)
+    refusal: tuple[float, ...] = (-4.873, 27.346, -0.822, -39.651, -4.442, -2.993, -2.178, -6.758)
 
 
 @dataclass
@@ -134,9 +135,12 @@ class Searcher:
         vectors: Callable[[], Vectors],
         generation: Callable[[], int],
         config: RetrievalConfig | None = None,
+        common_word: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
-        self.encode = encode
+        self._encode = encode
+        self._encoded: tuple[tuple[str, tuple[str, ...]], tuple[np.ndarray, np.ndarray]] | None
+        self._encoded = None
         self.vectors = vectors
         self.generation = generation
         self.config = config or RetrievalConfig()
@@ -146,6 +150,8 @@ class Searcher:
         self._analyser: QueryAnalyser | None = None
         self._newest: datetime | None = None
         self.speller = Speller(store)
+        self.common_word = common_word or (lambda word: False)
+        self._chunk_count: int | None = None
 
     def _caches(self) -> None:
         generation = self.generation()
@@ -154,8 +160,47 @@ class Searcher:
             self._source_chunks.clear()
             self._analyser = None
             self._newest = None
+            self._chunk_count = None
             self.speller.clear()
             self._cache_generation = generation
+
+    def encode(self, question: str, parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The question's vector and its parts' (the last question's are kept: quoting reads
+        them again after the search)."""
+        key = (question, tuple(parts))
+        last = self._encoded
+        if last is not None and last[0] == key:
+            return last[1]
+        encoded = self._encode(question, parts)
+        self._encoded = (key, encoded)
+        return encoded
+
+    def question_vector(self, intent: QueryIntent) -> np.ndarray:
+        return self.encode(intent.text, list(intent.parts))[0]
+
+    def article_sentences(
+        self, intent: QueryIntent, article_ids: list[str]
+    ) -> dict[str, tuple[list[str], list[float]]]:
+        """Every sentence of each article, in order and once (passages overlap by a sentence),
+        with its cosine to the question."""
+        vector = self.question_vector(intent)
+        rows = self.store.article_chunks(article_ids)
+        matrices = self.store.sentence_vectors([r.id for r in rows], len(vector))
+        out: dict[str, tuple[list[str], list[float]]] = {}
+        for row in rows:
+            sentences = split_sentences(row.text)
+            matrix = matrices.get(row.id)
+            if matrix is not None and len(matrix) == len(sentences):
+                cosines = (matrix @ vector).tolist()
+            else:
+                cosines = [0.0] * len(sentences)
+            texts, scores = out.setdefault(row.article_id, ([], []))
+            for sentence, cosine in zip(sentences, cosines, strict=True):
+                if texts and sentence in texts[-2:]:
+                    continue
+                texts.append(sentence)
+                scores.append(cosine)
+        return out
 
     def parse(self, question: str, now: datetime | None = None) -> QueryIntent:
         """The question parsed once for every stage: misspellings corrected, then outlets,
@@ -201,7 +246,7 @@ class Searcher:
             allowed = set(self.store.chunk_ids_where(where, params))
             if not allowed:
                 return []
-        parts = list(dict.fromkeys([clause for clause, _ in intent.clauses] + list(intent.claims)))
+        parts = list(intent.parts)
         vector, part_vectors = self.encode(question, parts)
         bm25 = self._bm25(intent.terms)
         if allowed is not None:
@@ -462,20 +507,42 @@ class Searcher:
             for name in intent.names:
                 if self.mentions(name) == 0 and not {stem(w) for w in words(name)} <= lead:
                     absent_name = True
+        tokens = words(intent.text)
+        pairs = [
+            (a, b)
+            for a, b in pairwise(tokens)
+            if a in known and b in known and a not in STOPWORDS and b not in STOPWORDS
+        ]
+        pair_weight = sum(known[a] + known[b] for a, b in pairs) or 1.0
+        unseen = sum(known[a] + known[b] for a, b in pairs if self.mentions(f"{a} {b}") == 0)
+        # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
+        # everyday English, and more so the more articles there are to have used it
+        rare = [t for t in unknown if not (t.isalpha() and self.common_word(t))]
+        missing = len(rare) / max(len(weights), 1) * self._size_factor()
         return Evidence(
             dense=max((p.dense for p in top), default=0.0),
             sentence=max((max(p.sentence_cosines, default=0.0) for p in top), default=0.0),
             coverage=coverage,
-            missing=len(unknown) / max(len(weights), 1),
+            missing=missing,
             unknown_outlet=bool(intent.unknown_sources),
             absent_name=absent_name,
-            terms=len(intent.terms),
+            unseen_pairs=unseen / pair_weight,
         )
 
+    def _size_factor(self) -> float:
+        """0..1: how much the absence of a word from the index means (little in a small one)."""
+        if self._chunk_count is None:
+            self._chunk_count = self.store.chunk_count()
+        scale = self.config.missing_scale_chunks
+        return min(1.0, math.log1p(self._chunk_count) / math.log1p(scale))
+
     def unknown_words(self, intent: QueryIntent) -> bool:
-        """True when no word of the question occurs in any article ("asdfgh")."""
+        """True when the question is made of words no article uses and no dictionary has
+        ("asdfgh"): there is nothing to search for."""
         weights = self.term_weights(list(intent.terms))
-        return bool(weights) and all(self._df_cache.get(t, 1) == 0 for t in weights)
+        return bool(weights) and all(
+            self._df_cache.get(t, 1) == 0 and not self.common_word(t) for t in weights
+        )
 
     def abstain(self, intent: QueryIntent, passages: list[Passage]) -> bool:
         """True when nothing found answers the question well enough to cite (the calibrated
@@ -585,10 +652,10 @@ class Evidence:
     dense: float  # the best passage's cosine to the question
     sentence: float  # the best sentence's cosine to the question
     coverage: float  # share of the question's known (IDF-weighted) words in a top passage
-    missing: float  # share of the question's words that no article contains
+    missing: float  # share of the question's rare words that no article contains
     unknown_outlet: bool  # names an outlet the index does not have ("according to Bloomberg")
     absent_name: bool  # names someone no article mentions
-    terms: int  # content words in the question
+    unseen_pairs: float  # share of the question's adjacent word pairs no article has together
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -598,7 +665,7 @@ class Evidence:
             self.missing,
             float(self.unknown_outlet),
             float(self.absent_name),
-            1.0 / max(self.terms, 1),
+            self.unseen_pairs,
         )
 
     def answerable(self, weights: tuple[float, ...]) -> float:

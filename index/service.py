@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Article
-from index.answer import Answer, build_answer, build_timeline
+from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
 from index.chunking import Chunk, chunk_article, sentence_spans
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.query import QueryIntent
@@ -134,8 +134,14 @@ class NewsIndex:
         self.generation = 0
         self._vectors: Vectors | None = None
         self.reload()
+        self.quote_tuning = QuoteWeights()
         self.searcher = Searcher(
-            self.store, self._encode, self.vectors, lambda: self.generation, config
+            self.store,
+            self._encode,
+            self.vectors,
+            lambda: self.generation,
+            config,
+            common_word=lambda word: self.embedder.is_common_word(word),
         )
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -359,13 +365,15 @@ class NewsIndex:
         top: int = 5,
         filters: Filters | None = None,
         now: datetime | None = None,
+        refuse: bool = True,
     ) -> Answer:
         """Cited excerpts for a question, as every front end shows them.
 
         A question that names a time ("last week", "in December") is answered from that time;
         when nothing from then answers it, from the closest reporting on the topic, with the
         period named so the reader knows. An empty question, or one whose words no article
-        uses, gets a hint instead of quotes.
+        uses, gets a hint instead of quotes. `refuse=False` cites the best matches even when
+        they are weak (a keyword alert judges relevance by its own rule).
         """
         if not question.strip():
             return Answer(question, abstained=True, hint=ASK_HINT)
@@ -381,10 +389,10 @@ class NewsIndex:
         if period is not None:
             narrowed = (filters or Filters()).within(period.since, period.until)
             passages, abstained = self.retrieve(intent, depth, narrowed)
-            if not abstained:
+            if passages and not (refuse and abstained):
                 return self._build(intent, passages, top)
         passages, abstained = self.retrieve(intent, depth, filters)
-        if abstained:
+        if not passages or (refuse and abstained):
             return Answer(question, (), abstained=True)
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
@@ -411,15 +419,25 @@ class NewsIndex:
 
     def _build(self, intent: QueryIntent, passages: list[Passage], top: int) -> Answer:
         weights = self.searcher.term_weights(list(intent.terms))
-        answer = build_answer(intent.text, passages, weights, max_articles=top)
+        answer = build_answer(
+            intent.text,
+            passages,
+            weights,
+            max_articles=top,
+            kind=intent.asks,
+            tuning=self.quote_tuning,
+            article_sentences=lambda ids: self.searcher.article_sentences(intent, ids),
+            relevant=lambda passage: not self.searcher.abstain(intent, [passage]),
+        )
         return replace(answer, question=intent.question)
 
     def latest(self, limit: int = 10, topic: str | None = None) -> list[ArticleRow]:
-        """The newest articles, optionally only those that answer to `topic`."""
+        """The newest articles, optionally only those on `topic` (most of its words in them)."""
         if not topic:
             return self.store.latest(limit)
-        answer = self.answer(topic, top=max(limit * 3, 10))
-        ids = [c.article_id for c in answer.citations]
+        answer = self.answer(topic, top=max(limit * 3, 10), refuse=False)
+        weights = self.searcher.term_weights(list(self.parse(topic).terms))
+        ids = [c.article_id for c in answer.citations if on_topic(c, weights)]
         rows = self.store.articles(ids)
         found = [rows[i] for i in ids if i in rows]
         oldest = datetime.min.replace(tzinfo=UTC)

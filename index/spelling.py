@@ -2,8 +2,9 @@
 
 "does ozempic cause stomach paralisys" should find the report on paralysis. A word that no chunk
 contains, four letters or longer, is replaced by the most common indexed word one edit away (a
-letter missing, extra, wrong or two letters swapped: Norvig's `edits1`). Words the index holds
-are never touched, so names it knows stay as typed.
+letter missing, extra, wrong or two letters swapped: Norvig's `edits1`), keeping its first
+letter where it can; a word of seven letters or more may be two edits away. Words the index
+holds are never touched, so names it knows stay as typed.
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import string
 from index.store import Store
 from index.text import STOPWORDS
 
-_WORD = re.compile(r"[A-Za-z]+(?:['’][A-Za-z]+)?")
+# whole tokens, as `index.text.words` cuts them: "mar-a-lago" and "daam1" are one word each
+_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 MIN_LENGTH = 4
 MIN_CHUNKS = 2  # a suggestion must be a word at least this many chunks use
+TWO_EDITS_LENGTH = 7  # words this long may be two edits from the intended one
 
 
 def edits1(word: str) -> set[str]:
@@ -69,5 +72,27 @@ class Speller:
         if len(word) < MIN_LENGTH or word in STOPWORDS or not word.isalpha():
             return None
         counts = self.store.known_words(sorted(edits1(word)))
-        best = max(counts.items(), key=lambda item: (item[1], item[0]), default=None)
-        return best[0] if best and best[1] >= MIN_CHUNKS else None
+        counts = {w: n for w, n in counts.items() if n >= MIN_CHUNKS}
+        if not counts and len(word) >= TWO_EDITS_LENGTH:
+            # two edits away ("paralisys"): among indexed words that start alike
+            near = self.store.words_like(word[:2], len(word) - 2, len(word) + 2)
+            counts = {w: n for w, n in near.items() if n >= MIN_CHUNKS and distance(word, w) <= 2}
+        # typos rarely hit the first letter: "kelse" is "kelce", not "else"
+        best = max(
+            counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
+        )
+        return best[0] if best else None
+
+
+def distance(a: str, b: str) -> int:
+    """Edit distance with adjacent swaps (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, x in enumerate(a, start=1):
+        current = [i] + [0] * len(b)
+        for j, y in enumerate(b, start=1):
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x != y))
+            if i > 1 and j > 1 and x == b[j - 2] and a[i - 2] == y:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        previous2, previous = previous, current
+    return previous[-1]

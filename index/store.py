@@ -289,6 +289,15 @@ class Store:
         sql = "SELECT word, chunks FROM vocabulary WHERE word IN ({marks})"
         return {row[0]: row[1] for row in self._rows_in(sql, list(dict.fromkeys(words)))}
 
+    def words_like(self, prefix: str, shortest: int, longest: int) -> dict[str, int]:
+        """Indexed words starting with `prefix`, of a length in [shortest, longest]."""
+        rows = self.conn.execute(
+            "SELECT word, chunks FROM vocabulary WHERE word >= ? AND word < ?"
+            " AND length(word) BETWEEN ? AND ?",
+            (prefix, prefix + "\uffff", shortest, longest),
+        )
+        return {row[0]: row[1] for row in rows}
+
     def has_vocabulary(self) -> bool:
         return self.conn.execute("SELECT 1 FROM vocabulary LIMIT 1").fetchone() is not None
 
@@ -323,6 +332,12 @@ class Store:
         sql = "SELECT id, article_id, position, text FROM chunks WHERE id IN ({marks})"
         return {row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in self._rows_in(sql, ids)}
 
+    def article_chunks(self, article_ids: Sequence[str]) -> list[ChunkRow]:
+        """Every chunk of the given articles, each article's in order."""
+        sql = "SELECT id, article_id, position, text FROM chunks WHERE article_id IN ({marks})"
+        rows = [ChunkRow(r[0], r[1], r[2], r[3]) for r in self._rows_in(sql, article_ids)]
+        return sorted(rows, key=lambda r: (r.article_id, r.position))
+
     def latest(self, limit: int) -> list[ArticleRow]:
         rows = self.conn.execute(
             "SELECT id, title, source, url, published_at, highlights, ingested_at FROM articles"
@@ -349,6 +364,9 @@ class Store:
 
     def all_vectors_order(self) -> list[int]:
         return [row[0] for row in self.conn.execute("SELECT id FROM chunks ORDER BY id")]
+
+    def chunk_count(self) -> int:
+        return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
 
     def newest_published(self) -> datetime | None:
         row = self.conn.execute("SELECT max(published_at) FROM articles").fetchone()

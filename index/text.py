@@ -13,7 +13,9 @@ STOPWORDS = frozenset(
     out over own same she should so some such than that the their theirs them themselves then
     there these they this those through to too under until up very was we were what when where
     which while who whom why will with would you your yours yourself yourselves s t don
-    according article articles report reported reports reporting news published piece""".split()
+    according article articles report reported reports reporting news published piece
+    doesnt dont didnt isnt wasnt werent arent cant couldnt wont wouldnt shouldnt hasnt havent
+    hadnt whats whos hows wheres whens thats theres im ive youre theyre""".split()
 )
 _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 

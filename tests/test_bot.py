@@ -236,7 +236,8 @@ async def test_start_help_and_bot_profile(
     # post_init: the command menu and the profile texts
     commands = emu.commands['{"type": "default"}', ""]
     assert {c["command"] for c in commands} == {
-        "ask", "latest", "sources", "help", "digest", "subscribe", "subscriptions", "unsubscribe"
+        "ask", "timeline", "latest", "sources", "help", "digest", "subscribe", "subscriptions",
+        "unsubscribe",
     }  # fmt: skip
     assert "cited excerpts" in emu.descriptions["description", ""]
     assert emu.errors == []
