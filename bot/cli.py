@@ -43,7 +43,7 @@ def render_plain(answer: Answer) -> str:
     if not answer.found:
         return f"No relevant reporting found for: {answer.question}"
     if answer.timeline:
-        lines = [f"How “{answer.question}” unfolded:", ""]
+        lines = [f"Timeline of “{answer.question}”:", ""]
         for citation in answer.citations:
             outlet = citation.source or "unknown outlet"
             said = " ".join(citation.quotes) or citation.title

@@ -24,6 +24,7 @@ INLINE_TITLE_LIMIT = 100
 
 QUESTION_CHARS = 200
 TITLE_CHARS = 250
+TIMELINE_CHARS = 280  # one line per report: ten of them fit in one message
 QUOTE_CHARS = 600  # per quoted sentence; a whole answer should fit on a phone screen or two
 PASSAGE_CHARS = 400  # fallback when a citation has no quoted sentence
 HIGHLIGHT_CHARS = 300
@@ -321,13 +322,13 @@ def render_timeline(
 ) -> list[str]:
     """A story in date order: one line per report (date, outlet linked, what it said)."""
     asked = _text(_clip(answer.question, QUESTION_CHARS))
-    blocks = [f"<b>How “{asked}” unfolded</b> ({_plural(len(answer.citations), 'report')})"]
+    blocks = [f"<b>Timeline</b> of “{asked}” ({_plural(len(answer.citations), 'report')})"]
     for citation in answer.citations:
         when = format_date(citation.published_at, tz) or "undated"
         outlet = _text(_clip(citation.source or citation.title, OUTLET_CHARS))
         said = " ".join(citation.quotes) or citation.title
         blocks.append(
-            f"<b>{when}</b> · {_link(outlet, citation.url)}\n{_text(_clip(said, QUOTE_CHARS))}"
+            f"<b>{when}</b> · {_link(outlet, citation.url)}\n{_text(_clip(said, TIMELINE_CHARS))}"
         )
     return split_messages(blocks, limit)
 

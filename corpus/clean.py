@@ -38,6 +38,7 @@ _DROP_LINE = [
         r"^(download|get) the .{0,40}\bapp\b",
         r"^©|^\(?copyright\b|^\(?(photograph|photo|image|picture)s?( credit)?:",
         r"\bby (submitting|entering) your email\b",
+        r"^(do you (work at|have information|know more)|got a (news )?tip)\b.{0,160}\?\s*$",
         r"^\((getty|ap|reuters|afp|pa|shutterstock|alamy)\b[^()]*\)$",
     )
 ]

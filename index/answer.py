@@ -255,14 +255,16 @@ def build_answer(
     kind: str | None = None,
     article_sentences: ArticleSentences | None = None,
     relevant: Callable[[Passage], bool] | None = None,
+    merge: bool = True,
 ) -> Answer:
     """Group passages by article (best passage first) and quote each article's best sentences.
 
     Passages scoring below `relative_floor` times the best one are dropped unless `relevant`
     says they answer the question on their own: the third article cited should still be about
-    the question, not whatever came next. The quote comes from the
-    whole article when `article_sentences` can read it (the answer is often a sentence away
-    from the passage that matched best), else from its best passage.
+    the question, not whatever came next. Reports of one story by several outlets become one
+    citation ("also reported by") when `merge`. The quote comes from the whole article when
+    `article_sentences` can read it (the answer is often a sentence away from the passage that
+    matched best), else from its best passage.
     """
     floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}
@@ -296,7 +298,7 @@ def build_answer(
                 cosines=top.sentence_cosines,
             )
         )
-    merged = merge_same_story(citations)
+    merged = merge_same_story(citations) if merge else citations
     return Answer(question, tuple(merged[:max_articles]), abstained=not merged)
 
 
@@ -368,6 +370,7 @@ def build_timeline(
         max_articles=len(passages),
         relative_floor=relative_floor,
         tuning=tuning,
+        merge=False,  # a timeline is one story: every report on it keeps its line
     )
     chosen = []
     for citation in answer.citations[:limit]:

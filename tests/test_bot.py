@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import io
 import logging
+import re
 import shutil
 import socket
 from collections.abc import AsyncIterator, Iterator
@@ -350,6 +351,27 @@ async def test_inline_query_lists_cited_excerpts(bot: Application, emu: BotApiEm
     empty = await emu.wait_for_inline_answer(empty_id)
     assert empty["results"] == [] and empty["button"]["text"]
     assert emu.errors == []
+
+
+async def test_inline_keywords_find_the_article(bot: Application, emu: BotApiEmulator) -> None:
+    """Inline queries are mostly keywords: capitalised words side by side are not one name."""
+    query_id = emu.send_inline_query(USER, "Turkey Israel talks Azerbaijan")
+    results = (await emu.wait_for_inline_answer(query_id))["results"]
+    titles = [r["title"] for r in results]
+    assert any("Turkey and Israel" in t or "Turkish and Israeli" in t for t in titles)
+    assert emu.errors == []
+
+
+async def test_timeline_lists_a_story_in_date_order(bot: Application, emu: BotApiEmulator) -> None:
+    _, [timeline] = await ask(emu, USER, "/timeline glacier retreat")
+    assert timeline.plain.startswith("Timeline of “glacier retreat”")
+    days = re.findall(r"^(\d{1,2} \w{3} \d{4}) · ", timeline.plain, flags=re.MULTILINE)
+    assert len(days) >= 3
+    dates = [datetime.strptime(d, "%d %b %Y") for d in days]
+    assert dates == sorted(dates)
+    assert "Alpine Monitor" in timeline.plain and "<a href=" in timeline.text
+    _, [usage] = await ask(emu, USER, "/timeline")
+    assert "/timeline" in usage.plain
 
 
 # --------------------------------------------------------------------------- "More"

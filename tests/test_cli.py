@@ -30,6 +30,30 @@ def test_ingest_ask_stats(
     data = json.loads(capsys.readouterr().out)
     assert data["citations"][0]["published_at"].startswith("2025-04-10")
 
+    # keywords, as typed in inline mode, one of them a word the article does not use
+    assert main(["ask", "Turkey Israel deconfliction mechanism"]) == 0
+    assert "Turkey and Israel negotiate" in capsys.readouterr().out
+    # nothing to search for: a hint, not quotes
+    for junk in ("asdfgh", "", "   "):
+        assert main(["ask", junk]) == 0
+        out = capsys.readouterr().out
+        assert "Ask me about the news" in out or "None of those words" in out
+        assert "“" not in out
+
+    batch = tmp_path / "questions.txt"
+    batch.write_text(
+        'Where did Turkey and Israel hold their talks?\n\n{"question": "asdfgh"}\n',
+        encoding="utf-8",
+    )
+    assert main(["ask", "--batch", str(batch)]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [line["question"] for line in lines] == [
+        "Where did Turkey and Israel hold their talks?",
+        "asdfgh",
+    ]
+    assert lines[0]["citations"] and lines[0]["latency_ms"] > 0
+    assert lines[1]["abstained"] and lines[1]["hint"]
+
     assert main(["stats", "--json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["articles"] == 1 and stats["model"] == "all-MiniLM-L6-v2"

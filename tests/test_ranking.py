@@ -3,6 +3,8 @@ question about two reports gets both of them near the top."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import numpy as np
 
 from corpus.models import Article
@@ -191,3 +193,42 @@ def test_each_claim_of_a_many_part_question_gets_its_evidence_near_the_top(
     passages = news_index.search(question, top=3)
     assert {p.article.title for p in passages} == {"Bridge news", "Ferry news", "Harbour news"}
     assert any(lighthouse in p.text for p in passages)
+
+
+def test_time_words_pick_the_period_and_say_when_it_has_nothing(news_index: NewsIndex) -> None:
+    news_index.ingest(
+        [
+            article("Ferry fares rise", "Coast Herald", "https://h.example/old",
+                    ["The ferry company raised fares by ten percent for the winter season."], 3),
+            article("Ferry fares cut", "Coast Herald", "https://h.example/new",
+                    ["The ferry company cut fares by five percent after complaints."], 24),
+        ]
+    )  # fmt: skip
+    asked = datetime(2023, 10, 26, 9, tzinfo=UTC)  # a Thursday; the 24th is this week
+    this_week = news_index.answer("what happened to ferry fares this week", now=asked)
+    assert this_week.citations[0].title == "Ferry fares cut" and this_week.note is None
+    early = news_index.answer("what happened to ferry fares on 3 october", now=asked)
+    assert early.citations[0].title == "Ferry fares rise"
+    # nothing from then: said so, and the closest reporting offered with its date
+    later = news_index.answer("ferry fares in december", now=datetime(2024, 1, 5, tzinfo=UTC))
+    assert later.found and later.note is not None
+    assert later.note.startswith("Nothing from December 2023")
+    assert "24 Oct 2023" in later.note
+
+
+def test_a_story_timeline_is_in_date_order(news_index: NewsIndex) -> None:
+    days = [20, 4, 12]
+    news_index.ingest(
+        [
+            article(f"Bridge strike day {day}", f"Outlet {day}", f"https://s.example/{day}",
+                    [f"Bridge workers went on strike for the {n}th day as talks on pay stalled.",
+                     "Commuters faced long queues at the ferry terminal."], day)
+            for n, day in enumerate(days, start=1)
+        ]
+    )  # fmt: skip
+    timeline = news_index.timeline("bridge workers strike")
+    assert timeline.timeline
+    assert [c.published_at.day for c in timeline.citations] == sorted(days)
+    assert all("strike" in c.quotes[0] for c in timeline.citations)
+    story = news_index.answer("how did the bridge workers strike unfold")
+    assert story.timeline and len(story.citations) == 3
