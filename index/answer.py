@@ -240,6 +240,7 @@ def best_sentences(
     )
 
 
+WHOLE_ARTICLES = 3  # the first page of an answer quotes from the whole article
 # article id -> its sentences in order (each once) and their cosines to the question
 ArticleSentences = Callable[[list[str]], dict[str, tuple[list[str], list[float]]]]
 
@@ -262,9 +263,9 @@ def build_answer(
     Passages scoring below `relative_floor` times the best one are dropped unless `relevant`
     says they answer the question on their own: the third article cited should still be about
     the question, not whatever came next. Reports of one story by several outlets become one
-    citation ("also reported by") when `merge`. The quote comes from the whole article when
-    `article_sentences` can read it (the answer is often a sentence away from the passage that
-    matched best), else from its best passage.
+    citation ("also reported by") when `merge`. The first `WHOLE_ARTICLES` quote from the whole
+    article when `article_sentences` can read it (the answer is often a sentence away from the
+    passage that matched best), the others from their best passage.
     """
     floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}
