@@ -103,6 +103,9 @@ class RetrievalConfig:
     other_clause_weight: float = 1.0
     clause_dense_weight: float = 0.2
     claim_dense_weight: float = 0.3
+    # the closest reporting is offered for a period that has nothing only when it is clearly
+    # on the topic: the reader asked about another time
+    fallback_confidence: float = 0.9
     missing_scale_chunks: int = 5000  # an index this big knows the words of its stories
     recent_weight: float = 0.3
     freshness_weight: float = 0.02
@@ -544,12 +547,15 @@ class Searcher:
             self._df_cache.get(t, 1) == 0 and not self.common_word(t) for t in weights
         )
 
-    def abstain(self, intent: QueryIntent, passages: list[Passage]) -> bool:
-        """True when nothing found answers the question well enough to cite (the calibrated
-        refusal model of `RetrievalConfig.refusal` over `evidence`)."""
+    def abstain(
+        self, intent: QueryIntent, passages: list[Passage], confidence: float = 0.5
+    ) -> bool:
+        """True when nothing found answers the question well enough to cite: the calibrated
+        refusal model (`RetrievalConfig.refusal` over `evidence`) gives it less than
+        `confidence`."""
         if not passages or not intent.terms:
             return True
-        return self.evidence(intent, passages).answerable(self.config.refusal) < 0.5
+        return self.evidence(intent, passages).answerable(self.config.refusal) < confidence
 
     def mentions(self, name: str) -> int:
         """How many chunks mention a name as a phrase (FTS5 applies the same tokenizer)."""

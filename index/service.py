@@ -391,8 +391,9 @@ class NewsIndex:
             passages, abstained = self.retrieve(intent, depth, narrowed)
             if passages and not (refuse and abstained):
                 return self._build(intent, passages, top)
-        passages, abstained = self.retrieve(intent, depth, filters)
-        if not passages or (refuse and abstained):
+        passages = self.searcher.search(intent, depth, filters)
+        confidence = self.searcher.config.fallback_confidence if period else 0.5
+        if not passages or (refuse and self.searcher.abstain(intent, passages, confidence)):
             return Answer(question, (), abstained=True)
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
