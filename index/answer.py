@@ -10,11 +10,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from itertools import pairwise
 from typing import Any
 
 from corpus.clean import is_boilerplate
-from index.chunking import split_sentences
+from index.chunking import passage_sentences
 from index.search import Passage
 from index.text import STOPWORDS, stem, words
 
@@ -179,7 +180,7 @@ def pick_quotes(
     use_cosines = len(cosines) == len(sentences)
     asked = set(weights)
 
-    sequences = [[stem(w) for w in words(sentence) if w not in STOPWORDS] for sentence in sentences]
+    sequences = [_content_stems(sentence) for sentence in sentences]
     covers = [{s for s in sequence if s in stems} for sequence in sequences]
     if tuning.local:
         # the words that pick the article (in most of its sentences) say little about which
@@ -193,9 +194,6 @@ def pick_quotes(
     scores: list[float] = []
     for k, sentence in enumerate(sentences):
         sequence, cover = sequences[k], covers[k]
-        if is_boilerplate(sentence):
-            scores.append(float("-inf"))
-            continue
         pairs = {pair for pair in pairwise(sequence) if pair in pair_weights}
         score = tuning.words * sum(stems[s] for s in cover) / total
         score += tuning.pairs * sum(pair_weights[p] for p in pairs) / pair_total
@@ -206,25 +204,45 @@ def pick_quotes(
         if len(sequence) < 3 and len(sentence.split()) < 5:
             score -= tuning.short_penalty
         scores.append(score)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-scores[i], i))
-    best = ranked[0]
-    if scores[best] == float("-inf"):
+    # page furniture is never quoted (bodies are cleaned at ingest; this catches the rest)
+    ranked = [
+        i
+        for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]
+        if not _furniture(sentences[i])
+    ]
+    if not ranked:
         return ()
+    best = ranked[0]
     if limit < 2:
         return (sentences[best],)
     gains = {
         j: sum(stems[s] for s in covers[j] - covers[best]) / total
         for j in (best - 1, best + 1)
-        if 0 <= j < len(sentences) and scores[j] != float("-inf")
+        if 0 <= j < len(sentences) and not _furniture(sentences[j])
     }
     neighbour = max(gains, key=lambda k: gains[k], default=None)
     if neighbour is not None and gains[neighbour] >= tuning.neighbour_gain:
         # the answer spans two sentences: quote them as the article has them
         return tuple(sentences[i] for i in sorted((best, neighbour)))
-    runner = next((i for i in ranked[1:] if scores[i] != float("-inf")), None)
+    runner = ranked[1] if len(ranked) > 1 else None
     if runner is not None and scores[runner] >= tuning.runner_up * scores[best] > 0:
         return (sentences[best], sentences[runner])  # best first
     return (sentences[best],)
+
+
+QUOTE_CANDIDATES = 8  # the best-scoring sentences looked at for a quote
+
+
+@lru_cache(maxsize=65536)
+def _content_stems(sentence: str) -> tuple[str, ...]:
+    """The stems of a sentence's content words, in order (cached: popular articles come back
+    question after question)."""
+    return tuple(stem(w) for w in words(sentence) if w not in STOPWORDS)
+
+
+@lru_cache(maxsize=65536)
+def _furniture(sentence: str) -> bool:
+    return is_boilerplate(sentence)
 
 
 def best_sentences(
@@ -236,7 +254,7 @@ def best_sentences(
 ) -> tuple[str, ...]:
     """`pick_quotes` over one passage's sentences."""
     return pick_quotes(
-        split_sentences(passage), weights, cosines=cosines, limit=limit, tuning=tuning
+        list(passage_sentences(passage)), weights, cosines=cosines, limit=limit, tuning=tuning
     )
 
 
@@ -284,7 +302,7 @@ def build_answer(
         if article.id in full:
             sentences, cosines = full[article.id]
         else:
-            sentences, cosines = split_sentences(top.text), list(top.sentence_cosines)
+            sentences, cosines = list(passage_sentences(top.text)), list(top.sentence_cosines)
         quotes = pick_quotes(sentences, weights, cosines=cosines, kind=kind, tuning=tuning)
         citations.append(
             Citation(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from corpus.models import Article
 
@@ -44,6 +45,13 @@ def split_sentences(text: str) -> list[str]:
     if tail:
         sentences.append(" ".join(tail.split()))
     return sentences
+
+
+@lru_cache(maxsize=16384)
+def passage_sentences(text: str) -> tuple[str, ...]:
+    """`split_sentences` of a stored passage, cached: the passages of popular stories are
+    ranked and quoted question after question."""
+    return tuple(split_sentences(text))
 
 
 @dataclass(frozen=True)

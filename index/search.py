@@ -13,7 +13,7 @@ from itertools import pairwise
 
 import numpy as np
 
-from index.chunking import split_sentences
+from index.chunking import passage_sentences
 from index.query import QueryAnalyser, QueryIntent
 from index.spelling import Speller
 from index.store import ArticleRow, ChunkRow, Store, iso
@@ -77,9 +77,14 @@ class RetrievalConfig:
     `clause_dense_weight` x the cosine of its closest sentence to that part's own vector. Below
     the lead, `cover_weight` favours chunks that match a claim of the question (its parts
     between commas and conjunctions; words, plus `claim_dense_weight` x vectors) better than
-    the chunks above them did. Below
-    `min_dense` cosine, or naming an outlet or a name the index has never seen, a question
-    gets "no relevant reporting".
+    the chunks above them did. Newer reports gain `freshness_weight` (`recent_weight` when the
+    question says "latest", "currently" ...) x 0.5 ** (days older than the newest article /
+    `half_life_days`): among equally good reports on one event, the newest first.
+
+    Whether the passages answer at all is the logistic `refusal` model over `Evidence`
+    (fitted on the dev halves of MultiHop-RAG and the everyday-question set by
+    benchmarks/tune_answers.py); a period with nothing gets the closest reporting only at
+    `fallback_confidence`.
     """
 
     candidates: int = 100
@@ -107,7 +112,7 @@ class RetrievalConfig:
     # on the topic: the reader asked about another time
     fallback_confidence: float = 0.9
     missing_scale_chunks: int = 5000  # an index this big knows the words of its stories
-    recent_weight: float = 0.3
+    recent_weight: float = 0.1
     freshness_weight: float = 0.02
     half_life_days: float = 30.0
     # refusal model: logistic weights for Evidence.features(), bias last
@@ -191,7 +196,7 @@ class Searcher:
         matrices = self.store.sentence_vectors([r.id for r in rows], len(vector))
         out: dict[str, tuple[list[str], list[float]]] = {}
         for row in rows:
-            sentences = split_sentences(row.text)
+            sentences = passage_sentences(row.text)
             matrix = matrices.get(row.id)
             if matrix is not None and len(matrix) == len(sentences):
                 cosines = (matrix @ vector).tolist()
@@ -713,7 +718,7 @@ def _sentences(text: str) -> _Sentences:
     are re-ranked question after question)."""
     terms: dict[str, set[int]] = {}
     pairs: dict[tuple[str, str], set[int]] = {}
-    sentences = split_sentences(text)
+    sentences = passage_sentences(text)
     for k, sentence in enumerate(sentences):
         sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
         for term in sequence:
