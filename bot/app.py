@@ -9,7 +9,7 @@ import sys
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, BotCommandScopeChat, LinkPreviewOptions, Update
+from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
@@ -24,6 +24,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.commands import menu
 from bot.digests import SUBSCRIPTIONS, open_store, schedule_digests
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
@@ -36,23 +37,6 @@ log = logging.getLogger(__name__)
 # The update types the handlers use; Telegram sends nothing else (less traffic, no surprises).
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY, Update.INLINE_QUERY]
 
-COMMANDS = [
-    BotCommand("ask", "Ask a question about the news"),
-    BotCommand("timeline", "A story's reports in date order"),
-    BotCommand("latest", "The newest articles, optionally on a topic"),
-    BotCommand("sources", "The outlets I have read"),
-    BotCommand("digest", "Today's news digest, optionally on a topic"),
-    BotCommand("subscribe", "A daily news digest at your time"),
-    BotCommand("subscriptions", "The daily digests in this chat"),
-    BotCommand("unsubscribe", "Stop a daily digest"),
-    BotCommand("help", "How to ask"),
-]
-# Admins also see their own commands in their private chat's menu.
-ADMIN_COMMANDS = [
-    BotCommand("stats", "What the index holds, feeds and the last poll"),
-    BotCommand("reload", "Pick up what another process ingested"),
-    *feeds.FEED_COMMANDS,
-]
 DESCRIPTION = (
     "I answer questions about the news with cited excerpts: the sentences from real articles "
     "that answer you, each with the outlet, the date and a link. Ask me anything about the "
@@ -82,7 +66,7 @@ async def post_init(application: Application) -> None:
     """
     bot = application.bot
     try:
-        await bot.set_my_commands(COMMANDS)
+        await bot.set_my_commands(menu(admin=False))
         await bot.set_my_description(DESCRIPTION)
         await bot.set_my_short_description(SHORT_DESCRIPTION)
     except TelegramError as exc:  # cosmetic: the bot works without them
@@ -90,9 +74,7 @@ async def post_init(application: Application) -> None:
     settings: Settings = application.bot_data[SETTINGS]
     for user_id in settings.admin_user_ids:
         try:
-            await bot.set_my_commands(
-                [*COMMANDS, *ADMIN_COMMANDS], scope=BotCommandScopeChat(user_id)
-            )
+            await bot.set_my_commands(menu(admin=True), scope=BotCommandScopeChat(user_id))
         except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
             log.warning("could not set the admin menu for %s: %s", user_id, exc)
     index: NewsIndex = application.bot_data[INDEX]

@@ -445,6 +445,22 @@ class NewsIndex:
         found.sort(key=lambda a: a.published_at or oldest, reverse=True)
         return found[:limit]
 
+    def suggestions(self, count: int = 3) -> list[str]:
+        """Things to ask that this index answers well: the titles of recent articles from
+        different outlets that find their own article first."""
+        chosen: list[str] = []
+        outlets: set[str | None] = set()
+        for article in self.store.latest(count * 8):
+            if len(chosen) >= count:
+                break
+            if article.source in outlets or len(article.title.split()) < 4:
+                continue
+            answer = self.answer(article.title, top=1)
+            if answer.found and answer.citations[0].article_id == article.id:
+                chosen.append(article.title)
+                outlets.add(article.source)
+        return chosen
+
     def stats(self) -> IndexStats:
         conn = self.store.conn
         articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from corpus.loaders import load_path, sample_path
+from corpus.loaders import load_path, seed_path
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder
@@ -22,7 +22,7 @@ def embedder() -> Embedder:
 
 @pytest.fixture(scope="session")
 def seed_article() -> Article:
-    result = load_path(sample_path())
+    result = load_path(seed_path())
     assert not result.errors
     return result.articles[0]
 

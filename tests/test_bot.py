@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from emulated import emulator_settings
-from telegram.ext import Application
+from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, webhook_options
 from bot.chat import polling, run_chat
@@ -33,7 +33,7 @@ from bot.handlers.errors import SORRY
 from bot.logs import RedactingFilter, install_redaction, secret_parts
 from bot.render import render_answer
 from bot.settings import Settings
-from corpus.loaders import load_path, sample_path
+from corpus.loaders import load_path, seed_path
 from corpus.models import Article
 from index import Answer, NewsIndex
 from index.embedder import Embedder
@@ -126,7 +126,7 @@ def bot_articles() -> list[Article]:
 
 def make_index(data_dir: Path, embedder: Embedder, articles: list[Article]) -> NewsIndex:
     index = NewsIndex(data_dir, create=True, embedder=embedder)
-    seed = load_path(sample_path()).articles
+    seed = load_path(seed_path()).articles
     index.ingest([*seed, *articles])
     return index
 
@@ -229,9 +229,16 @@ async def test_start_help_and_bot_profile(
     articles = news.stats().articles
     assert f"I know {articles} articles from 3 outlets" in welcome.plain
     assert "published 1 Mar 2025 – 10 Apr 2025" in welcome.plain
-    assert QUESTION in welcome.plain and "/ask" in welcome.plain
+    # the suggestions are articles the index holds, each one it finds when asked
+    suggested = welcome.plain.split("Try asking about")[1].split("How to ask")[0]
+    titles = [line.strip("• ").strip() for line in suggested.splitlines() if line.strip()]
+    assert len(titles) >= 2
+    for title in titles:
+        assert news.answer(title, top=1).citations[0].title == title
+    assert "/ask" in welcome.plain
     _, [usage] = await ask(emu, USER, "/help")
-    assert f"@{BOT_NAME}" in usage.plain and "/latest" in usage.plain
+    assert f"@{BOT_NAME}" in usage.plain and "/latest Apple" in usage.plain
+    assert "/stats" not in usage.plain  # not an admin
     _, [unknown] = await ask(emu, USER, "/nonsense")
     assert "/help" in unknown.plain
     # post_init: the command menu and the profile texts
@@ -242,6 +249,26 @@ async def test_start_help_and_bot_profile(
     }  # fmt: skip
     assert "cited excerpts" in emu.descriptions["description", ""]
     assert emu.errors == []
+
+
+async def test_help_covers_every_command_the_bot_answers(
+    bot: Application, emu: BotApiEmulator
+) -> None:
+    """Derived from the handlers: a new command cannot be left out of /help."""
+    registered = {
+        command
+        for group in bot.handlers.values()
+        for handler in group
+        if isinstance(handler, CommandHandler)
+        for command in handler.commands
+    }
+    emu.add_chat(ADMIN)
+    _, [admin_help] = await ask(emu, ADMIN, "/help", user_id=ADMIN)
+    shown = set(re.findall(r"^/(\w+) — ", admin_help.plain, flags=re.MULTILINE))
+    assert registered <= shown, registered - shown
+    assert all("e.g. " in line for line in admin_help.plain.splitlines() if line[:1] == "/")
+    _, [user_help] = await ask(emu, USER, "/help")
+    assert "/stats" not in user_help.plain and "/addfeed" not in user_help.plain
 
 
 async def test_sources_latest_and_nothing_relevant(bot: Application, emu: BotApiEmulator) -> None:

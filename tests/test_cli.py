@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from corpus.loaders import sample_path
+from corpus.loaders import seed_path
 
 
 def test_ingest_ask_stats(
@@ -17,7 +17,7 @@ def test_ingest_ask_stats(
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     bad = tmp_path / "bad.json"
     bad.write_text("[{", encoding="utf-8")
-    assert main(["ingest", str(sample_path()), str(bad)]) == 0
+    assert main(["ingest", str(seed_path()), str(bad)]) == 0
     out, err = capsys.readouterr()
     assert "1 new" in out and "bad.json" in err
 
@@ -58,7 +58,7 @@ def test_ingest_ask_stats(
     stats = json.loads(capsys.readouterr().out)
     assert stats["articles"] == 1 and stats["model"] == "all-MiniLM-L6-v2"
 
-    assert main(["ingest", str(sample_path())]) == 0
+    assert main(["ingest", str(seed_path())]) == 0
     assert "0 new, 0 updated, 1 unchanged" in capsys.readouterr().out
 
 

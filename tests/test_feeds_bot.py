@@ -31,7 +31,7 @@ from bot.handlers.feeds import (
     FeedPolling,
     schedule_feed_polling,
 )
-from corpus.loaders import load_path, sample_path
+from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
 from corpus.models import Article
 from index import NewsIndex
@@ -84,7 +84,7 @@ def known_articles() -> list[Article]:
 @pytest.fixture
 def index(tmp_path: Path, embedder: Embedder) -> Iterator[NewsIndex]:
     news = NewsIndex(tmp_path / "data", create=True, embedder=embedder)
-    news.ingest([*load_path(sample_path()).articles, *known_articles()])
+    news.ingest([*load_path(seed_path()).articles, *known_articles()])
     yield news
     news.close()
 

@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
-from corpus.loaders import load_path, sample_path
+from corpus.loaders import load_path, sample_path, seed_path
 from corpus.loaders.textexport import parse_text_export
 from corpus.models import Article
 
@@ -92,8 +92,7 @@ def test_folder_with_corrupt_files_keeps_the_good_ones(tmp_path: Path) -> None:
     write_json(tmp_path / "good.json", [GOOD])
     (tmp_path / "truncated.json").write_text(json.dumps([GOOD])[:40], encoding="utf-8")
     (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
-    (tmp_path / "seed.txt").write_bytes((sample_path() / sorted(
-        p.name for p in sample_path().iterdir())[0]).read_bytes())  # fmt: skip
+    (tmp_path / "seed.txt").write_bytes(seed_path().read_bytes())
     result = load_path(tmp_path)
     assert sorted(a.title for a in result.articles) == [
         "Rain in Spain",
@@ -116,3 +115,15 @@ def test_multihop_corpus_loads(newsdata: Path) -> None:
     assert len({a.id for a in result.articles}) == 609
     assert len({a.source for a in result.articles}) == 49
     assert all(a.published_at and a.published_at.tzinfo for a in result.articles)
+
+
+def test_the_bundled_articles_name_their_outlet_date_and_link() -> None:
+    """What `make run` ingests: the seed export plus the starter corpus, with attribution."""
+    result = load_path(sample_path())
+    assert result.errors == []
+    starter = [a for a in result.articles if a.source]
+    assert len(result.articles) == 40 and len(starter) == 39
+    assert all(a.url and a.published_at for a in starter)
+    assert len({a.source for a in starter}) >= 15
+    readme = (sample_path() / "starter" / "README.md").read_text(encoding="utf-8")
+    assert "ODC-BY" in readme and "MultiHop-RAG" in readme

@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import Application, CommandHandler, ContextTypes, Job, filters
 
 from bot.feeds_cli import FEEDS_DB, feed_list
@@ -38,12 +38,6 @@ LINES_PER_MESSAGE = 25  # /pollnow's per-feed lines, so a long feed list splits 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # commands are not re-run when a message is edited
 
 # For an admins-only command menu (BotCommandScopeChat); everyone else never sees them.
-FEED_COMMANDS = [
-    BotCommand("feeds", "Followed feeds: last fetch, last new article, errors"),
-    BotCommand("addfeed", "Follow a feed: /addfeed URL [name]"),
-    BotCommand("removefeed", "Stop following a feed: /removefeed URL or #id"),
-    BotCommand("pollnow", "Fetch every feed now and report"),
-]
 
 
 @dataclass

@@ -8,16 +8,12 @@ import html
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import news_index, reply_html, typing
+from bot.commands import help_html
+from bot.handlers.common import news_index, reply_html, settings_of, typing
 from bot.render import format_date, render_latest, render_sources
 from index.service import IndexStats
 
 LATEST_ARTICLES = 10
-EXAMPLE_QUESTIONS = (
-    "Where did Turkey and Israel hold their talks?",
-    "What did the Federal Reserve decide about interest rates?",
-    "Why did OpenAI's board remove Sam Altman?",
-)
 
 
 def _plural(count: int, word: str) -> str:
@@ -37,37 +33,29 @@ def knowledge_html(stats: IndexStats) -> str:
     return text + "."
 
 
-def usage_html(username: str | None) -> str:
-    bot = f"@{username}" if username else "@BotName"
-    return (
-        "<b>How to ask</b>\n"
-        "• Here: just write your question.\n"
-        f"• In groups: <code>/ask QUESTION</code>, mention {bot}, or reply to one of my answers.\n"
-        f"• In any chat: type <code>{bot} QUESTION</code> and pick an excerpt to post.\n\n"
-        "/timeline TOPIC — a story's reports in date order\n"
-        "/latest [topic] — the newest articles, optionally on a topic\n"
-        "/sources — the outlets I have read\n"
-        "/help — this message\n\n"
-        "I answer with quotes from the articles and link to them; I never make things up. "
-        "If nothing relevant was reported, I say so."
-    )
+def help_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+    """/help for this reader: admins also see their commands."""
+    user = update.effective_user
+    admin = user is not None and user.id in settings_of(context).admin_user_ids
+    return help_html(context.bot.username, admin=admin)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """What the bot knows, a few example questions, how to ask."""
-    stats = await asyncio.to_thread(news_index(context).stats)
-    examples = "\n".join(f"• {html.escape(q, quote=False)}" for q in EXAMPLE_QUESTIONS)
-    text = (
-        "<b>Hi! I answer questions about the news with cited excerpts.</b>\n\n"
-        f"{knowledge_html(stats)}\n\n"
-        f"<b>Try asking</b>\n{examples}\n\n"
-        f"{usage_html(context.bot.username)}"
-    )
+    """What the bot knows, a few things to ask that it answers well, how to ask."""
+    index = news_index(context)
+    stats = await asyncio.to_thread(index.stats)
+    suggestions = await asyncio.to_thread(index.suggestions)
+    examples = "\n".join(f"• {html.escape(q, quote=False)}" for q in suggestions)
+    text = "<b>Hi! I answer questions about the news with cited excerpts.</b>\n\n"
+    text += f"{knowledge_html(stats)}\n\n"
+    if examples:
+        text += f"<b>Try asking about</b>\n{examples}\n\n"
+    text += help_for(update, context)
     await update.effective_message.reply_text(text)
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await update.effective_message.reply_text(usage_html(context.bot.username))
+    await update.effective_message.reply_text(help_for(update, context))
 
 
 async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -50,5 +50,11 @@ def load_file(path: Path) -> LoadResult:
 
 
 def sample_path() -> Path:
-    """The bundled sample articles, so a fresh checkout can answer questions."""
+    """Everything bundled (the seed article and the starter corpus), so a fresh checkout can
+    answer questions: what `make run` ingests."""
     return Path(__file__).resolve().parent.parent / "samples"
+
+
+def seed_path() -> Path:
+    """The one bundled article in the plain-text export format."""
+    return sample_path() / "seed-article-000_f0cd437ef953d55d.txt"
