@@ -219,30 +219,55 @@ def _outcome(report: IngestReport) -> str:
 
 def add_feed_commands(sub: argparse._SubParsersAction) -> None:
     """Register `newsbot feeds add|list|remove|import|export|poll` on the main parser."""
-    feeds = sub.add_parser("feeds", help="the RSS/Atom feeds the bot follows")
+    feeds = sub.add_parser(
+        "feeds",
+        help="the RSS/Atom feeds the bot follows",
+        description="Follow, list, remove, import, export and poll the RSS/Atom feeds that "
+        "the bot polls every FEED_POLL_MINUTES while it runs.",
+    )
     commands = feeds.add_subparsers(dest="feeds_command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("add", help="follow a feed")
+    p = commands.add_parser("add", help="follow a feed", description="Follow a feed")
     p.add_argument("url")
     p.add_argument("--name", help="outlet name shown in answers (default: the feed's title)")
     p.set_defaults(func=cmd_feeds_add)
 
-    p = commands.add_parser("list", help="followed feeds, last fetch, last new article, errors")
+    p = commands.add_parser(
+        "list",
+        help="followed feeds, last fetch, last new article, errors",
+        description="Followed feeds, last fetch, last new article, errors",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_feeds_list)
 
-    p = commands.add_parser("remove", help="stop following a feed (by URL or #id)")
+    p = commands.add_parser(
+        "remove",
+        help="stop following a feed (by URL or #id)",
+        description="Stop following a feed (by URL or #id)",
+    )
     p.add_argument("feed", metavar="URL_OR_ID")
     p.set_defaults(func=cmd_feeds_remove)
 
-    p = commands.add_parser("import", help="follow every feed in an OPML file")
+    p = commands.add_parser(
+        "import",
+        help="follow every feed in an OPML file",
+        description="Follow every feed in an OPML file",
+    )
     p.add_argument("opml", metavar="OPML_FILE", type=Path)
     p.set_defaults(func=cmd_feeds_import)
 
-    p = commands.add_parser("export", help="write the feed list as OPML to stdout")
+    p = commands.add_parser(
+        "export",
+        help="write the feed list as OPML to stdout",
+        description="Write the feed list as OPML to stdout",
+    )
     p.set_defaults(func=cmd_feeds_export)
 
-    p = commands.add_parser("poll", help="fetch every feed once now and ingest what is new")
+    p = commands.add_parser(
+        "poll",
+        help="fetch every feed once now and ingest what is new",
+        description="Fetch every feed once now and ingest what is new",
+    )
     p.add_argument(
         "--no-full-text", action="store_true", help="index teasers as they are; fetch no pages"
     )

@@ -97,6 +97,15 @@ class ArticleRow:
     highlights: tuple[str, ...]
     ingested_at: datetime | None = None
 
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "source": self.source,
+            "url": self.url,
+            "published_at": iso(self.published_at),
+        }
+
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> ArticleRow:
         return cls(
@@ -337,6 +346,17 @@ class Store:
         sql = "SELECT id, article_id, position, text FROM chunks WHERE article_id IN ({marks})"
         rows = [ChunkRow(r[0], r[1], r[2], r[3]) for r in self._rows_in(sql, article_ids)]
         return sorted(rows, key=lambda r: (r.article_id, r.position))
+
+    def list_articles(self, filters: object) -> list[ArticleRow]:
+        """Articles matching `filters` (an `index.search.Filters`), newest first."""
+        where, params = filters.sql()  # type: ignore[attr-defined]
+        rows = self.conn.execute(
+            "SELECT a.id, a.title, a.source, a.url, a.published_at, a.highlights, a.ingested_at"
+            f" FROM articles a WHERE {where}"
+            " ORDER BY coalesce(a.published_at, a.ingested_at) DESC",
+            params,
+        )
+        return [ArticleRow.from_row(row) for row in rows]
 
     def latest(self, limit: int) -> list[ArticleRow]:
         rows = self.conn.execute(

@@ -17,7 +17,7 @@ def test_ingest_ask_stats(
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
     bad = tmp_path / "bad.json"
     bad.write_text("[{", encoding="utf-8")
-    assert main(["ingest", str(seed_path()), str(bad)]) == 0
+    assert main(["ingest", str(seed_path()), str(bad)]) == 1  # the good one still lands
     out, err = capsys.readouterr()
     assert "1 new" in out and "bad.json" in err
 
@@ -68,3 +68,55 @@ def test_ask_without_index_says_what_to_run(
     monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "nothing"))
     assert main(["ask", "anything"]) == 2
     assert "newsbot ingest" in capsys.readouterr().err
+
+
+def test_ingest_says_what_failed_and_exits_non_zero(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    good = tmp_path / "note.txt"
+    good.write_text("Harbour reopens\n\nThe harbour reopened on Monday after the storm.\n")
+    two = tmp_path / "two.jsonl"
+    two.write_text('{"title": "Ok", "body": "Fine text."}\n{"title": "Broken"\n')
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    assert main(["ingest", str(good), str(two), str(empty)]) == 1
+    out, err = capsys.readouterr()
+    assert "2 new" in out
+    assert "two.jsonl (record 2)" in err and "empty.json" in err and "empty list" in err
+    assert "2 inputs could not be read" in err and ".jsonl" in err
+
+
+def test_options_are_checked_with_clear_messages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", str(seed_path())]) == 0
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exited:
+        main(["ask", "anything", "--top", "-1"])
+    assert exited.value.code == 2 and "must be 1 or more" in capsys.readouterr().err
+    assert main(["ask", "x", "--since", "2024-02-01", "--until", "2024-01-01"]) == 2
+    assert "--since must be before --until" in capsys.readouterr().err
+    assert main(["ask", "x", "--source", "Bloomberg"]) == 2
+    assert "no outlet named 'Bloomberg'" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exited:
+        main(["--version"])
+    assert exited.value.code == 0 and capsys.readouterr().out.startswith("newsbot ")
+
+
+def test_articles_lists_ids_for_remove_and_stats_counts_right(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    assert main(["ingest", str(seed_path())]) == 0
+    capsys.readouterr()
+    assert main(["articles", "--json"]) == 0
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["title"].startswith("Turkey and Israel")
+    assert main(["stats"]) == 0
+    out = capsys.readouterr().out
+    assert "1 article, " in out and (" 1 chunk," in out or " chunks," in out)
+    assert main(["remove", row["id"]]) == 0
+    assert main(["articles"]) == 0
+    assert "0 articles" in capsys.readouterr().err

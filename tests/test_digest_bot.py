@@ -203,7 +203,7 @@ async def test_subscribe_list_and_unsubscribe(emu: BotApiEmulator, index: NewsIn
         usage = await emu.say(USER, "/unsubscribe")
         assert "/unsubscribe all" in usage.plain
         everything = await emu.say(USER, "/unsubscribe all")
-        assert everything.plain == "Stopped 1 daily digest(s) in this chat."
+        assert everything.plain == "Stopped the daily digest in this chat."
         assert store(app).list_for_chat(USER) == []
         empty = await emu.say(USER, "/subscriptions")
         assert empty.plain.startswith("No daily digests here yet") and "/subscribe" in empty.plain

@@ -127,3 +127,26 @@ def test_the_bundled_articles_name_their_outlet_date_and_link() -> None:
     assert len({a.source for a in starter}) >= 15
     readme = (sample_path() / "starter" / "README.md").read_text(encoding="utf-8")
     assert "ODC-BY" in readme and "MultiHop-RAG" in readme
+
+
+def test_a_plain_text_file_is_a_title_and_a_body(tmp_path: Path) -> None:
+    note = tmp_path / "note.txt"
+    note.write_text("Harbour reopens\n\nThe harbour reopened on Monday.\n\nFerries run again.\n")
+    [article] = load_path(note).articles
+    assert article.title == "Harbour reopens"
+    assert article.body == "The harbour reopened on Monday.\n\nFerries run again."
+    title_only = tmp_path / "title.txt"
+    title_only.write_text("Just a title\n")
+    [error] = load_path(title_only).errors
+    assert "title line, a blank line and the body" in error.reason
+
+
+def test_an_empty_list_is_reported(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.json"
+    empty.write_text("[]")
+    [error] = load_path(empty).errors
+    assert "empty" in error.reason
+    other = tmp_path / "notes.md"
+    other.write_text("# hi")
+    [error] = load_path(other).errors
+    assert ".txt" in error.reason and ".json" in error.reason

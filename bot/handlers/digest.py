@@ -144,7 +144,10 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     resumed = store.resume_chat(chat.id)  # the chat talks to us again: unblocked or re-added
     text += f"\nNext one: {next_html(sub, context)}.\nStop it with /unsubscribe {sub.id}."
     if resumed:
-        text += f"\nWelcome back: {resumed} paused digest(s) here are running again."
+        resumed_text = (
+            "1 paused digest here is" if resumed == 1 else f"{resumed} paused digests here are"
+        )
+        text += f"\nWelcome back: {resumed_text} running again."
     if not request.tz_explicit and chat_zone is None:
         text += "\nTip: name your time zone, e.g. <code>/subscribe 07:30 America/New_York</code>."
     await message.reply_text(text, do_quote=True)
@@ -190,7 +193,8 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if target == "all":
         removed = store.remove_all(chat.id)
         text = (
-            f"Stopped {removed} daily digest(s) in this chat."
+            f"Stopped {'the daily digest' if removed == 1 else f'{removed} daily digests'} in "
+            "this chat."
             if removed
             else "There are no daily digests in this chat."
         )

@@ -10,6 +10,11 @@ from corpus.loaders.textexport import load_text_export
 from corpus.models import LoadError, LoadResult
 
 Loader = Callable[[Path], LoadResult]
+FORMATS = (
+    ".txt: a title line, a blank line, the body (or the seed export format); "
+    ".json: a list of article objects (title, body, source, url, published_at, ...); "
+    ".jsonl / .ndjson: one article object a line"
+)
 
 LOADERS: dict[str, Loader] = {
     ".txt": load_text_export,
@@ -26,7 +31,7 @@ def load_path(path: str | Path) -> LoadResult:
     if path.is_dir():
         files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in LOADERS)
         if not files:
-            result.errors.append(LoadError(str(path), "no .txt, .json or .jsonl files found"))
+            result.errors.append(LoadError(str(path), f"no article files found ({FORMATS})"))
         for file in files:
             result.extend(load_file(file))
         return result
@@ -40,7 +45,9 @@ def load_file(path: Path) -> LoadResult:
     loader = LOADERS.get(path.suffix.lower())
     if loader is None:
         supported = ", ".join(sorted(LOADERS))
-        return LoadResult(errors=[LoadError(str(path), f"unsupported file type (use {supported})")])
+        return LoadResult(
+            errors=[LoadError(str(path), f"unsupported file type (use {supported}: {FORMATS})")]
+        )
     try:
         return loader(path)
     except UnicodeDecodeError:

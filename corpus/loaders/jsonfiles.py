@@ -53,6 +53,8 @@ def load_json(path: Path) -> LoadResult:
         data = [data]
     if not isinstance(data, list):
         return LoadResult(errors=[LoadError(str(path), "expected a JSON list of articles")])
+    if not data:
+        return LoadResult(errors=[LoadError(str(path), "holds an empty list: no articles")])
     return _records_to_result(path, list(enumerate(data, start=1)))
 
 

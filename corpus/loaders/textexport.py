@@ -1,8 +1,10 @@
-"""The plain-text export format of the seed articles.
+"""Plain-text articles: the seed export format, or simply a title line and the body.
 
-Layout: an "updated" and a "published" timestamp line (`Apr 12, 2025, 8:26 AM`), the title,
-a `Highlights` section of bullet lines, a `Story` section, an `Opinions` section (may be empty)
-and trailing boilerplate such as `You've reached the end`, which is not content.
+The export layout: an "updated" and a "published" timestamp line (`Apr 12, 2025, 8:26 AM`), the
+title, a `Highlights` section of bullet lines, a `Story` section, an `Opinions` section (may
+be empty) and trailing boilerplate such as `You've reached the end`, which is not content.
+A `.txt` file that does not start with two timestamps is read as a title line, a blank line
+and the body.
 """
 
 from __future__ import annotations
@@ -70,9 +72,31 @@ def _paragraphs(lines: list[str]) -> list[str]:
     return [" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
+def parse_plain_text(text: str) -> Article:
+    """A title line, then the body (a blank line between them, paragraphs kept)."""
+    lines = text.replace("\r\n", "\n").strip().split("\n")
+    title, body = lines[0].strip(), "\n".join(lines[1:]).strip()
+    if not body:
+        raise ValueError(
+            "expected a title line, a blank line and the body (or the export format: two "
+            "timestamp lines, then the title)"
+        )
+    return Article(title=title, body="\n\n".join(_paragraphs(body.split("\n"))))
+
+
+def _is_timestamp(line: str) -> bool:
+    try:
+        parse_timestamp(line)
+    except ValueError:
+        return False
+    return True
+
+
 def load_text_export(path: Path) -> LoadResult:
     text = path.read_bytes().decode("utf-8")
+    export = any(_is_timestamp(line) for line in [ln for ln in text.splitlines() if ln.strip()][:2])
     try:
-        return LoadResult(articles=[parse_text_export(text)])
+        article = parse_text_export(text) if export else parse_plain_text(text)
+        return LoadResult(articles=[article])
     except (ValueError, ValidationError) as exc:
         return LoadResult(errors=[LoadError(str(path), describe(exc))])
