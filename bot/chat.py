@@ -2,24 +2,29 @@
 
 The local Bot API emulator stands in for Telegram, and the very same `build_application` runs
 against it over HTTP (base_url). Each line read is sent as a private message from a console
-user; the bot's replies are printed as the plain text a person would see.
+user; the bot's replies are printed as the text a person would see, links spelled out, and
+their buttons as numbered choices: typing the number presses one, `more` (or `/more`) presses
+the last "More".
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import TextIO
+from dataclasses import dataclass, field
+from typing import Any, TextIO
 
 from pydantic import SecretStr
 from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import build_application
-from bot.emulator import BotApiEmulator
+from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain
 from bot.settings import Settings
 from index import NewsIndex
 
@@ -42,11 +47,52 @@ def _read_lines(stream: TextIO, loop: asyncio.AbstractEventLoop, queue: asyncio.
         loop.call_soon_threadsafe(queue.put_nowait, None)
 
 
+_LINK = re.compile(r'<a href="([^"]*)">(.*?)</a>', re.DOTALL)
+MORE_WORDS = {"more", "/more"}
+
+
+def as_terminal_text(message_html: str) -> str:
+    """A bot message as a terminal shows it: the plain text, each link's address after it."""
+
+    def spell(match: re.Match[str]) -> str:
+        url, label = html.unescape(match.group(1)), match.group(2)
+        if html_to_plain(label).strip() == url:
+            return label
+        return f"{label} &lt;{html.escape(url, quote=False)}&gt;"
+
+    return html_to_plain(_LINK.sub(spell, message_html))
+
+
 def _show(out: TextIO, text: str) -> None:
     lines = text.splitlines() or [""]
     out.write(BOT + lines[0] + "\n")
     for line in lines[1:]:
         out.write((" " * len(BOT) + line if line else "") + "\n")
+
+
+@dataclass
+class Choices:
+    """The buttons under the bot's latest messages, numbered as the terminal shows them."""
+
+    buttons: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def offer(self, messages: list[ChatMessage]) -> str:
+        self.buttons = [
+            (m.message_id, b) for m in messages for b in m.buttons if "callback_data" in b
+        ]
+        return "   ".join(f"[{n}] {b['text']}" for n, (_, b) in enumerate(self.buttons, start=1))
+
+    def pick(self, typed: str) -> tuple[int, str] | None:
+        """The (message id, callback data) that `typed` presses, if it presses one."""
+        if typed.lower() in MORE_WORDS:
+            for message_id, button in reversed(self.buttons):
+                if button["text"] == "More":
+                    return message_id, button["callback_data"]
+            return None
+        if typed.isdigit() and 1 <= int(typed) <= len(self.buttons):
+            message_id, button = self.buttons[int(typed) - 1]
+            return message_id, button["callback_data"]
+        return None
 
 
 async def run_chat(
@@ -84,6 +130,7 @@ async def run_chat(
             )
             reader.start()
             echo = not stdin.isatty()
+            choices = Choices()
             while True:
                 stdout.write(PROMPT)
                 stdout.flush()
@@ -97,15 +144,35 @@ async def run_chat(
                 if not question:
                     continue
                 since = emulator.mark()
-                emulator.send_user_message(CONSOLE_USER, question)
+                pressed = choices.pick(question)
+                if pressed is not None:
+                    try:
+                        query_id = emulator.press_button(
+                            CONSOLE_USER, *pressed, user_id=CONSOLE_USER
+                        )
+                    except ValueError:
+                        _show(stdout, "(that button is gone)")
+                        continue
+                elif question.lower() in MORE_WORDS:
+                    _show(stdout, "(nothing more to show: ask a question first)")
+                    continue
+                else:
+                    query_id = None
+                    emulator.send_user_message(CONSOLE_USER, question)
                 done = handled.setdefault(emulator.updates[-1]["update_id"], asyncio.Event())
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(done.wait(), reply_timeout)
                 replies = [m for m in emulator.messages(CONSOLE_USER) if m.seq >= since]
                 for reply in replies:
-                    _show(stdout, reply.plain)
-                if not replies:
+                    _show(stdout, as_terminal_text(reply.text))
+                toast = emulator.callback_answers.get(query_id or "", {}).get("text")
+                if toast:
+                    _show(stdout, f"({toast})")
+                elif not replies:
                     _show(stdout, "(no reply)")
+                offered = choices.offer(replies) if replies else ""
+                if offered:
+                    stdout.write(" " * len(BOT) + offered + "   (type a number, or 'more')\n")
                 stdout.flush()
 
 

@@ -408,7 +408,10 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from bot.emulator import DEFAULT_TOKEN
     from bot.logs import secret_parts, setup_logging
 
-    setup_logging(secret_parts(DEFAULT_TOKEN), verbose=args.verbose, quiet=not args.verbose)
+    # log lines go to a file: the terminal is the chat
+    logfile = None if args.verbose else settings.data_dir / "chat.log"
+    setup_logging(secret_parts(DEFAULT_TOKEN), verbose=args.verbose, logfile=logfile)
+    settings = settings.model_copy(update={"feed_polling": args.feeds})
     index = open_index(settings)
     try:
         asyncio.run(run_chat(settings, index))
@@ -572,7 +575,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="talk to the bot in this terminal (no Telegram needed)",
         description="The same bot and handlers, talking to a local Bot API emulator: type "
         "questions and commands as in Telegram; 'more' shows the next results, a number picks "
-        "a button. Ctrl-D ends it.",
+        "a button. Ctrl-D ends it. Log lines go to DATA_DIR/chat.log (-v: to the terminal).",
+    )
+    p.add_argument(
+        "--feeds", action="store_true", help="poll the followed feeds in the background too"
     )
     p.set_defaults(func=cmd_chat)
     add_feed_commands(sub)

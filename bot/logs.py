@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 REDACTED = "[REDACTED]"
 # Loggers that are chatty at INFO (httpx: one line per request, with the token in the URL).
@@ -66,10 +67,26 @@ def install_redaction(
     return redacting
 
 
-def setup_logging(secrets: Iterable[str], *, verbose: bool = False, quiet: bool = False) -> None:
-    """Log to stderr at INFO (DEBUG with `verbose`, WARNING with `quiet`), secrets redacted."""
+def setup_logging(
+    secrets: Iterable[str],
+    *,
+    verbose: bool = False,
+    quiet: bool = False,
+    logfile: Path | None = None,
+) -> None:
+    """Log to stderr (or to `logfile`, e.g. while a terminal chat owns the screen) at INFO
+    (DEBUG with `verbose`, WARNING with `quiet`), secrets redacted."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    if logfile is not None:
+        root = logging.getLogger()
+        for handler in list(root.handlers):
+            root.removeHandler(handler)
+        logfile.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(logfile, encoding="utf-8")
+        handler.setFormatter(logging.Formatter(log_format))
+        root.addHandler(handler)
+    logging.basicConfig(format=log_format)
     logging.getLogger().setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         default_factory=lambda: list(DEFAULT_FEEDS), validation_alias="NEWSBOT_FEEDS"
     )
     feed_poll_minutes: float = Field(15, gt=0, validation_alias="FEED_POLL_MINUTES")
+    # off: feeds are fetched only on /pollnow or `newsbot feeds poll` (the console chat's
+    # default, so an offline terminal is not interrupted by failing fetches)
+    feed_polling: bool = Field(True, validation_alias="FEED_POLLING")
 
     @field_validator("allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod

@@ -586,11 +586,26 @@ async def test_console_chat_answers_questions_and_commands(news: NewsIndex) -> N
     await run_chat(settings, news, stdin, stdout)
     out = stdout.getvalue()
     assert out.startswith(f"you> {QUESTION}\nbot> 2 reports on “{QUESTION}”")
-    assert "Azerbaijan" in out and "Reuters, 9 Apr 2025" in out
+    assert "Azerbaijan" in out and f"Reuters <{REUTERS_URL}>, 9 Apr 2025" in out  # linked
     assert "Alpine Monitor — 12 articles" in out  # /sources
     assert "Articles: 15" in out  # the console user is an admin
     assert "<b>" not in out and "This bot is private" not in out
     assert out.endswith("you> \n")
+
+
+async def test_console_chat_pages_with_more_and_numbered_buttons(news: NewsIndex) -> None:
+    settings = Settings(
+        _env_file=None, data_dir=news.data_dir, allowed_chat_ids=[1], answer_articles=2, feeds=[]
+    )
+    stdin = io.StringIO(f"more\n{GLACIER_QUESTION}\nmore\n1\n/help\n")
+    stdout = io.StringIO()
+    await run_chat(settings, news, stdin, stdout)
+    out = stdout.getvalue()
+    assert "nothing more to show" in out  # "more" before any question is not a search
+    assert "[1] More" in out and "type a number, or 'more'" in out
+    # "more" and then the number 1 each pressed the newest More button: reports 3-4, then 5-6
+    assert "Reports 3–4 on" in out and "Reports 5–6 on" in out
+    assert "/timeline" in out and "/stats" in out  # /help, as an admin sees it
 
 
 def test_serve_without_a_token_says_what_to_do(

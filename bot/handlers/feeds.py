@@ -123,6 +123,9 @@ def schedule_feed_polling(
     application.bot_data[FEED_POLLING] = polling
 
     jobs = application.job_queue
+    if not settings.feed_polling:
+        log.info("background feed polling is off (FEED_POLLING): feeds poll on /pollnow only")
+        return polling
     if jobs is None:
         log.warning("no job queue (python-telegram-bot[job-queue]): feeds poll on /pollnow only")
         return polling
