@@ -20,6 +20,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from tune_retrieval import parse_value  # the script beside this one
 
 from index import NewsIndex
 from index.answer import QuoteWeights
@@ -28,15 +29,6 @@ from index.evaluate_questions import QUOTED_SHARE, parse_time, quoted_share
 from index.search import Evidence
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def parse_value(raw: str) -> object:
-    for cast in (int, float):
-        try:
-            return cast(raw)
-        except ValueError:
-            pass
-    return raw
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2) -> np.ndarray:
