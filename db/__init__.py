@@ -1,0 +1,1 @@
+"""Database plumbing shared by every store: how files are opened, migrated and closed."""
