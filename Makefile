@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 # against the local Bot API emulator (type questions; EOF or Ctrl-C ends it).
 run: setup
 	$(VENV)/bin/newsbot ingest corpus/samples
-	@if $(PY) -c 'import sys; from bot.settings import Settings; t = Settings().telegram_bot_token; sys.exit(not (t and t.get_secret_value().strip()))'; then \
+	@if $(PY) -c 'import sys; from services.settings import Settings; t = Settings().telegram_bot_token; sys.exit(not (t and t.get_secret_value().strip()))'; then \
 		$(VENV)/bin/newsbot serve; \
 	else \
 		$(VENV)/bin/newsbot chat; \

@@ -31,7 +31,7 @@ from pathlib import Path
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.emulator import BotApiEmulator
 from bot.render import render_answer
-from bot.settings import Settings
+from services.settings import Settings
 from corpus.loaders import load_path
 from index import Answer, NewsIndex
 from index.embedder import Embedder

@@ -29,7 +29,7 @@ from bot.digests import SUBSCRIPTIONS, open_store, schedule_digests
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
 from bot.handlers.digest import register_digest_handlers
-from bot.settings import Settings
+from services.settings import Settings
 from index import NewsIndex
 
 log = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import build_application
 from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain
-from bot.settings import Settings
+from services.settings import Settings
 from index import NewsIndex
 
 CONSOLE_USER = 100_001  # the console user's id, also the private chat's id

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.feeds_cli import add_feed_commands, ingest_urls, is_url
-from bot.settings import Settings
+from services.settings import Settings
 from corpus.loaders import FORMATS, load_path
 from index import Answer, NewsIndex, NewsIndexError
 from index.search import Filters

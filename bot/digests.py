@@ -43,8 +43,8 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.handlers.common import INDEX, SETTINGS, reply_html, typing
 from bot.render import render_digest
-from bot.settings import Settings
-from bot.subscriptions import (
+from services.settings import Settings
+from services.subscriptions import (
     Subscription,
     SubscriptionStore,
     digest_window_start,

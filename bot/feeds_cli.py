@@ -15,7 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.poller import FeedPoller
-from bot.settings import Settings
+from services.settings import Settings
 from corpus.feedlist import Feed, FeedList
 from corpus.loaders.opml import read_opml, write_opml
 from index import NewsIndex

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator import BotApiEmulator
-from bot.settings import Settings
+from services.settings import Settings
 from index import NewsIndex
 
 

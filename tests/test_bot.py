@@ -32,7 +32,7 @@ from bot.handlers.ask import EXPIRED
 from bot.handlers.errors import SORRY
 from bot.logs import RedactingFilter, install_redaction, secret_parts
 from bot.render import render_answer
-from bot.settings import Settings
+from services.settings import Settings
 from corpus.loaders import load_path, seed_path
 from corpus.models import Article
 from index import Answer, NewsIndex

@@ -29,7 +29,7 @@ from bot.handlers.digest import (
     BUTTON_ADMINS_ONLY,
     is_anonymous_admin,
 )
-from bot.subscriptions import SubscriptionStore
+from services.subscriptions import SubscriptionStore
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder

@@ -19,7 +19,7 @@ import bot.cli
 from bot import poller as poller_module
 from bot.feeds_cli import add_feed_commands, ingest_urls
 from bot.poller import FeedPoller, PollReport, ensure_default_feeds
-from bot.settings import Settings
+from services.settings import Settings
 from corpus.feedlist import FeedList
 from corpus.loaders.opml import read_opml
 from index import NewsIndex

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import subscriptions as subs
-from bot.subscriptions import (
+from services import subscriptions as subs
+from services.subscriptions import (
     ID_ALPHABET,
     DuplicateSubscriptionError,
     SchemaError,
@@ -27,6 +27,7 @@ from bot.subscriptions import (
     parse_subscribe_args,
     parse_unsubscribe_args,
     resolve_local_time,
+    schedule,
 )
 
 GRACE = timedelta(hours=2)
@@ -385,7 +386,7 @@ def test_digest_window_start() -> None:
 
 
 def test_missing_zone_data_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(subs, "_zone_names", dict)
+    monkeypatch.setattr(schedule, "_zone_names", dict)
     with pytest.raises(TimezoneDataError, match="tzdata"):
         subs.canonical_zone("Europe/Berlin")
 

@@ -11,7 +11,7 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.settings import Settings
+from services.settings import Settings
 from index import NewsIndex
 
 # bot_data keys, set once by build_application

@@ -25,7 +25,7 @@ from bot.digests import (
 )
 from bot.handlers.common import reply_html, settings_of
 from bot.render import format_local_time, split_messages
-from bot.subscriptions import (
+from services.subscriptions import (
     USAGE,
     DuplicateSubscriptionError,
     Subscription,

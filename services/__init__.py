@@ -1,0 +1,1 @@
+"""Application services: everything the bot and the command line share, without Telegram."""
