@@ -31,11 +31,11 @@ from pathlib import Path
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.emulator import BotApiEmulator
 from bot.render import render_answer
-from services.settings import Settings
 from corpus.loaders import load_path
 from index import Answer, NewsIndex
 from index.embedder import Embedder
 from index.evaluate import build_index, load_questions
+from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 1_000

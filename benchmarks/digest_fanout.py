@@ -38,12 +38,12 @@ from zoneinfo import ZoneInfo
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, run_tick
 from bot.emulator import ApiCall, BotApiEmulator
-from services.settings import Settings
-from services.subscriptions import SubscriptionStore
 from corpus.loaders import load_path
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder
+from services.settings import Settings
+from services.subscriptions import SubscriptionStore
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHAT = 10_000

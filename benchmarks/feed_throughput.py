@@ -26,10 +26,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from bot.app import share_the_interpreter
-from bot.poller import FeedPoller
-from corpus.feedlist import FeedList
 from corpus.models import Article
 from index import NewsIndex
+from services.feeds import FeedList, FeedPoller
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTIHOP = ROOT.parent / "shared" / "newsdata" / "MultiHopRAG.json"

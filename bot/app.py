@@ -1,11 +1,14 @@
-"""`build_application`: one place that wires settings, the index and the handlers together."""
+"""`build_application`: one place that wires settings, the index and the handlers together;
+`polling`: the application started and polling, for the console chat and the tests."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import sys
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -25,12 +28,14 @@ from telegram.ext import (
 )
 
 from bot.commands import menu
-from bot.digests import SUBSCRIPTIONS, open_store, schedule_digests
+from bot.digests import SUBSCRIPTIONS, schedule_digests
+from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
 from bot.handlers.digest import register_digest_handlers
-from services.settings import Settings
 from index import NewsIndex
+from services.paths import open_store
+from services.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -80,12 +85,12 @@ async def post_init(application: Application) -> None:
     index: NewsIndex = application.bot_data[INDEX]
     await asyncio.to_thread(lambda: index.embedder.encode_question("warm up", []))
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
-    feeds.schedule_feed_polling(application)  # default feeds seeded once; polls every N min
+    schedule_feed_polling(application)  # default feeds seeded once; polls every N min
 
 
 async def post_shutdown(application: Application) -> None:
     """Let a running feed poll finish, then close its HTTP client."""
-    await feeds.stop_feed_polling(application)
+    await stop_feed_polling(application)
 
 
 # Feed ingests run in a worker thread beside the questions. With Python's default 5 ms GIL
@@ -170,3 +175,28 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
         "secret_token": secret or secrets.token_urlsafe(32),
         "allowed_updates": ALLOWED_UPDATES,
     }
+
+
+@contextlib.asynccontextmanager
+async def polling(
+    application: Application, prepare: Callable[[Application], object] | None = None
+) -> AsyncIterator[Application]:
+    """Started and polling (what `run_polling` does, minus owning the event loop), with its
+    post_init and post_shutdown hooks; `prepare` runs between post_init and start.
+
+    The console chat and the end-to-end tests run the application this way.
+    """
+    async with application:
+        if application.post_init:
+            await application.post_init(application)
+        if prepare:
+            prepare(application)
+        await application.start()
+        await application.updater.start_polling(timeout=5)
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+    if application.post_shutdown:
+        await application.post_shutdown(application)

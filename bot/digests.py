@@ -1,4 +1,4 @@
-"""Daily digests: the scheduler tick, and building and sending digests.
+"""Daily digests on Telegram: the scheduler job, and sending what `services.digests` plans.
 
 One repeating job (`digest_tick`) reads the schedule from SQLite each time instead of one PTB
 job per subscription: PTB persistence does not store jobs, so after a restart the first tick
@@ -23,9 +23,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import warnings
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
@@ -43,18 +43,16 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot.handlers.common import INDEX, SETTINGS, reply_html, typing
 from bot.render import render_digest
-from services.settings import Settings
-from services.subscriptions import (
-    Subscription,
-    SubscriptionStore,
-    digest_window_start,
-    due,
-    due_date,
-    load_zone,
-    next_send,
+from index.digest import select_digest
+from services.digests import (
+    DigestBuilds,
+    DueDigest,
+    grace_of,
+    plan,
+    preview_window,
+    utc_now,
 )
-from index import NewsIndex
-from index.digest import DigestItem, select_digest
+from services.subscriptions import Subscription, SubscriptionStore, load_zone
 
 log = logging.getLogger(__name__)
 
@@ -63,25 +61,13 @@ SUBSCRIPTIONS = "subscriptions"  # the SubscriptionStore
 CLOCK = "clock"  # a callable returning an aware "now"; tests replace it to move time
 TICK_LOCK = "digest_tick_lock"
 
-STORE_FILE = "bot.sqlite"
 JOB_NAME = "digests"
 FIRST_TICK_SECONDS = 1.0  # soon after start: digests that fell due while the bot was down
 SEND_CONCURRENCY = 32  # digests in flight at once; the rate limiter does the pacing
 SEND_ATTEMPTS = 5  # per message, for RetryAfter and connection errors
 UNSUBSCRIBE = "unsub"  # callback data: "unsub:<id>"
-RECENT = timedelta(hours=24)  # /digest without a subscription: the last day's news
 
-Clock = Callable[[], datetime]
 Outcome = Literal["sent", "empty", "taken", "paused", "failed"]
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def open_store(settings: Settings) -> SubscriptionStore:
-    """The subscriptions live next to the index, in their own SQLite file."""
-    return SubscriptionStore(settings.data_dir / STORE_FILE)
 
 
 def store_of(bot_data: dict[str, Any]) -> SubscriptionStore:
@@ -94,10 +80,6 @@ def now_of(bot_data: dict[str, Any]) -> datetime:
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError(f"the digest clock returned a naive datetime: {now!r}")
     return now.astimezone(UTC)
-
-
-def grace_of(settings: Settings) -> timedelta:
-    return timedelta(minutes=settings.digest_grace_minutes)
 
 
 def unsubscribe_markup(sub_id: str) -> InlineKeyboardMarkup:
@@ -201,13 +183,6 @@ async def _send_digest(
 # -- the tick --------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Due:
-    sub: Subscription
-    day: date  # the local date being sent: the key of the claim
-    since: datetime  # the digest's news window starts here (read before the claim moves it)
-
-
 @dataclass
 class TickReport:
     """What one tick did; `built` counts `select_digest` runs (shared by equal windows)."""
@@ -223,66 +198,11 @@ class TickReport:
     outcomes: dict[str, Outcome] = field(default_factory=dict)  # by subscription id
 
 
-def _plan(store: SubscriptionStore, now: datetime, grace: timedelta) -> tuple[list[_Due], int]:
-    """Decide every active subscription (blocking SQLite: runs in a thread)."""
-    pending: list[_Due] = []
-    skipped = 0
-    for sub in store.active():
-        try:
-            decision = due(sub, now, grace)
-            if decision == "wait":
-                continue
-            day = due_date(sub, now, grace)
-            if decision == "send":
-                pending.append(_Due(sub, day, digest_window_start(sub, now)))
-            elif store.mark_skipped(sub.id, day):
-                skipped += 1
-                log.info(
-                    "digest %s for chat %s on %s missed by more than the grace: skipped",
-                    sub.id,
-                    sub.chat_id,
-                    day,
-                )
-        except Exception:  # one bad row (say, a zone that vanished) must not stop the others
-            log.exception("cannot schedule digest %s", sub.id)
-    return pending, skipped
-
-
-class _Builds:
-    """One `select_digest` per distinct window and topic within a tick.
-
-    Digests due in the same minute with the same topic (or none) cover the same window, so a
-    thousand chats share one search. Awaiters share one task; a failure is logged once.
-    """
-
-    def __init__(self, index: NewsIndex, until: datetime, max_items: int) -> None:
-        self.index, self.until, self.max_items = index, until, max_items
-        self._tasks: dict[tuple[datetime, str | None], asyncio.Task[list[DigestItem] | None]] = {}
-
-    def __len__(self) -> int:
-        return len(self._tasks)
-
-    def get(self, since: datetime, topic: str | None) -> Awaitable[list[DigestItem] | None]:
-        key = (since, topic)
-        if key not in self._tasks:
-            self._tasks[key] = asyncio.create_task(self._build(since, topic))
-        return asyncio.shield(self._tasks[key])
-
-    async def _build(self, since: datetime, topic: str | None) -> list[DigestItem] | None:
-        try:
-            return await asyncio.to_thread(
-                select_digest, self.index, since, self.until, topic, self.max_items
-            )
-        except Exception:
-            log.exception("cannot build the digest since %s on %r", since, topic)
-            return None
-
-
 async def _deliver(
     application: Application,
-    builds: _Builds,
+    builds: DigestBuilds,
     limit: asyncio.Semaphore,
-    item: _Due,
+    item: DueDigest,
     now: datetime,
 ) -> Outcome:
     """Build, claim, send one due digest. Unclaimed on a build failure: the next tick retries."""
@@ -327,11 +247,11 @@ async def _tick(application: Application, report: TickReport) -> None:
     bot_data = application.bot_data
     store, settings, index = store_of(bot_data), bot_data[SETTINGS], bot_data[INDEX]
     now = now_of(bot_data)
-    pending, report.skipped = await asyncio.to_thread(_plan, store, now, grace_of(settings))
+    pending, report.skipped = await asyncio.to_thread(plan, store, now, grace_of(settings))
     report.due = len(pending)
     if not pending:
         return
-    builds = _Builds(index, now, settings.digest_max_items)
+    builds = DigestBuilds(index, now, settings.digest_max_items)
     limit = asyncio.Semaphore(SEND_CONCURRENCY)
     outcomes = await asyncio.gather(
         *(_deliver(application, builds, limit, item, now) for item in pending),
@@ -382,30 +302,6 @@ def schedule_digests(application: Application) -> Job:
 
 
 # -- /digest ---------------------------------------------------------------------------------
-
-
-def preview_window(
-    store: SubscriptionStore,
-    chat_id: int,
-    thread_id: int | None,
-    topic: str | None,
-    now: datetime,
-    grace: timedelta,
-) -> tuple[str | None, datetime, str, Subscription | None]:
-    """(topic, since, zone, subscription) for `/digest` in a chat, right now.
-
-    A topic: its news of the last day. None: what the chat's next digest would hold so far
-    (the one in this forum topic first), or the last day's news when there is no subscription.
-    """
-    zone = store.chat_timezone(chat_id) or "UTC"
-    if topic:
-        return topic, now - RECENT, zone, None
-    subs = [s for s in store.list_for_chat(chat_id) if not s.paused]
-    subs = [s for s in subs if s.thread_id == thread_id] or subs
-    if not subs:
-        return None, now - RECENT, zone, None
-    sub = min(subs, key=lambda s: next_send(s, now, grace))
-    return sub.topic, digest_window_start(sub, now), sub.tz, sub
 
 
 async def send_digest_now(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.emulator import BotApiEmulator
-from services.settings import Settings
 from index import NewsIndex
+from services.settings import Settings
 
 
 def emulator_settings(

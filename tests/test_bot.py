@@ -22,21 +22,20 @@ import pytest
 from emulated import emulator_settings
 from telegram.ext import Application, CommandHandler
 
-from bot.app import build_application, webhook_options
-from bot.chat import polling, run_chat
-from bot.cli import main
+from bot.app import build_application, polling, webhook_options
 from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
-from bot.handlers.access import PRIVATE_BOT
-from bot.handlers.admin import ADMINS_ONLY
+from bot.handlers.access import ADMINS_ONLY, PRIVATE_BOT
 from bot.handlers.ask import EXPIRED
 from bot.handlers.errors import SORRY
 from bot.logs import RedactingFilter, install_redaction, secret_parts
 from bot.render import render_answer
-from services.settings import Settings
+from cli.chat import run_chat
+from cli.main import main
 from corpus.loaders import load_path, seed_path
 from corpus.models import Article
 from index import Answer, NewsIndex
 from index.embedder import Embedder
+from services.settings import Settings
 
 BOT_NAME = "NewsTestBot"
 USER = 4242  # a private chat's id is its user's id

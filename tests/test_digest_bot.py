@@ -19,8 +19,7 @@ from emulated import emulator_settings
 from telegram import Chat, Message, User
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.chat import polling
+from bot.app import build_application, polling
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, TickReport, run_tick
 from bot.emulator import BotApiEmulator, ChatMessage
 from bot.handlers.digest import (
@@ -29,10 +28,10 @@ from bot.handlers.digest import (
     BUTTON_ADMINS_ONLY,
     is_anonymous_admin,
 )
-from services.subscriptions import SubscriptionStore
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder
+from services.subscriptions import SubscriptionStore
 
 BOT_NAME = "DigestTestBot"
 USER = 5001

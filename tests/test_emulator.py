@@ -42,7 +42,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.chat import polling
+from bot.app import polling
 from bot.emulator import BotApiEmulator, EntityParseError, html_to_plain, parse_html
 
 PRIVATE = 42

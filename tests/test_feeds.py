@@ -17,12 +17,12 @@ import httpx
 import pytest
 from localweb import LocalWeb
 
-from corpus.feedlist import FeedList, normalise_feed_url
 from corpus.loaders import feeds as feeds_module
 from corpus.loaders.feeds import html_to_text, parse_feed, poll_feed
 from corpus.loaders.http import USER_AGENT, decode_body, fetch
 from corpus.loaders.opml import read_opml, write_opml
 from corpus.loaders.web import extract_article, fetch_article
+from services.feeds import FeedList, normalise_feed_url
 
 # --- fixtures: documents ----------------------------------------------------------------------
 

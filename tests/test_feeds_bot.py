@@ -22,20 +22,16 @@ from emulated import emulator_settings
 from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
-from bot.app import build_application
-from bot.chat import polling
+from bot.app import build_application, polling
 from bot.emulator import BotApiEmulator
-from bot.handlers.admin import ADMINS_ONLY
-from bot.handlers.feeds import (
-    FEED_POLLING,
-    FeedPolling,
-    schedule_feed_polling,
-)
+from bot.feed_polling import FEED_POLLING, schedule_feed_polling
+from bot.handlers.access import ADMINS_ONLY
 from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder
+from services.feeds import FeedPolling
 
 ADMIN = 77
 READERS = (5001, 5002, 5003, 5004)
@@ -263,7 +259,7 @@ async def test_the_job_polls_by_itself_and_never_overlaps(
     solar = f"{server.base}/auto/solar"
     url = server.serve("/auto.xml", rss("Auto Wire", item("Solar farm opens", solar, SOLAR)))
     server.delays["/auto.xml"] = 1.5  # each poll outlasts the 1.2 s interval
-    caplog.set_level(logging.INFO, logger="bot.handlers.feeds")
+    caplog.set_level(logging.INFO, logger="bot.feed_polling")
     # The local feed is the "default" one: seeded into the feed list at start, then polled.
     async with running_bot(emu, index, first=None, feeds=[url], feed_poll_minutes=0.02) as app:
         polling: FeedPolling = app.bot_data[FEED_POLLING]

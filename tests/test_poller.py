@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 
-import bot.cli
-from bot import poller as poller_module
-from bot.feeds_cli import add_feed_commands, ingest_urls
-from bot.poller import FeedPoller, PollReport, ensure_default_feeds
-from services.settings import Settings
-from corpus.feedlist import FeedList
+import corpus.loaders.feeds as feed_loader
+from cli.feeds import add_commands as add_feed_commands
+from cli.feeds import ingest_urls
 from corpus.loaders.opml import read_opml
 from index import NewsIndex
 from index.embedder import Embedder
+from services import paths
+from services.feeds import FeedList, FeedPoller, PollReport, ensure_default_feeds
+from services.settings import Settings
 
 # --- documents --------------------------------------------------------------------------------
 
@@ -161,7 +161,7 @@ def test_full_text_feed_lands_and_a_304_costs_nothing(
     def must_not_parse(*args: object, **kwargs: object) -> None:
         raise AssertionError("a 304 was parsed")
 
-    monkeypatch.setattr(poller_module, "parse_feed", must_not_parse)
+    monkeypatch.setattr(feed_loader, "parse_feed", must_not_parse)
     generation = news_index.generation
     clock.now = T0 + timedelta(minutes=15)
     server.requests.clear()
@@ -318,7 +318,7 @@ def run_cli(
         data_dir, model = settings.data_dir, settings.embedding_model
         return NewsIndex(data_dir, model, create=create, embedder=embedder)
 
-    monkeypatch.setattr(bot.cli, "open_index", open_index)
+    monkeypatch.setattr(paths, "open_index", open_index)
     parser = argparse.ArgumentParser(prog="newsbot")
     add_feed_commands(parser.add_subparsers(dest="command", required=True))
 

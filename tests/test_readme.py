@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main
+from cli.main import main
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -1,4 +1,5 @@
-"""ALLOWED_CHAT_IDS: a private bot answers its own chats and politely refuses everyone else."""
+"""Who may talk to the bot: ALLOWED_CHAT_IDS (a private bot answers its own chats and politely
+refuses everyone else) and ADMIN_USER_IDS (`is_admin` guards every admin command)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,16 @@ from bot.handlers.common import settings_of
 log = logging.getLogger(__name__)
 
 PRIVATE_BOT = "This bot is private, sorry: it only answers in the chats it was set up for."
+ADMINS_ONLY = "Sorry, this command is only for the bot's administrators."
+
+
+async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """True for admins; everyone else gets the same polite refusal, whichever command it was."""
+    user = update.effective_user
+    if user is not None and user.id in settings_of(context).admin_user_ids:
+        return True
+    await update.effective_message.reply_text(ADMINS_ONLY)
+    return False
 
 
 def is_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:

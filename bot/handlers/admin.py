@@ -1,5 +1,4 @@
-"""/stats and /reload, for the user ids in ADMIN_USER_IDS only; `is_admin` guards every admin
-command (the feed commands in `bot.handlers.feeds` too)."""
+"""/stats and /reload, for the user ids in ADMIN_USER_IDS only (`bot.handlers.access.is_admin`)."""
 
 from __future__ import annotations
 
@@ -9,20 +8,11 @@ import html
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.handlers.common import news_index, reply_html, settings_of
+from bot.handlers.access import is_admin
+from bot.handlers.common import news_index, reply_html
+from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
 from index.service import IndexStats
-
-ADMINS_ONLY = "Sorry, this command is only for the bot's administrators."
-
-
-async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """True for admins; everyone else gets the same polite refusal, whichever command it was."""
-    user = update.effective_user
-    if user is not None and user.id in settings_of(context).admin_user_ids:
-        return True
-    await update.effective_message.reply_text(ADMINS_ONLY)
-    return False
 
 
 def stats_html(stats: IndexStats) -> str:
@@ -40,9 +30,6 @@ def stats_html(stats: IndexStats) -> str:
 
 async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """What the index holds and how the feeds are doing, for the operator."""
-    # Imported here: the feeds module imports `is_admin` from this one.
-    from bot.handlers.feeds import feed_stats_blocks
-
     if not await is_admin(update, context):
         return
     index_stats = await asyncio.to_thread(news_index(context).stats)

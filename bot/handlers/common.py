@@ -11,8 +11,8 @@ from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from services.settings import Settings
 from index import NewsIndex
+from services.settings import Settings
 
 # bot_data keys, set once by build_application
 INDEX = "index"

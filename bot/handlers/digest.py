@@ -16,15 +16,10 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
 
-from bot.digests import (
-    UNSUBSCRIBE,
-    grace_of,
-    now_of,
-    send_digest_now,
-    store_of,
-)
+from bot.digests import UNSUBSCRIBE, now_of, send_digest_now, store_of
 from bot.handlers.common import reply_html, settings_of
 from bot.render import format_local_time, split_messages
+from services.digests import grace_of
 from services.subscriptions import (
     USAGE,
     DuplicateSubscriptionError,

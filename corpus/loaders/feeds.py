@@ -7,7 +7,8 @@ import html
 import io
 import re
 import time
-from collections.abc import Container
+from collections.abc import Callable, Container, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -233,6 +234,15 @@ def _reason(exc: Exception) -> str:
 
 # --- polling --------------------------------------------------------------------------------
 
+# Content hashes of the given article ids that are already indexed (ids not indexed: absent).
+Indexed = Callable[[list[str]], Mapping[str, str]]
+# Held around each request to a URL's host (politeness); the default holds nothing.
+Polite = Callable[[str], AbstractContextManager[object]]
+
+
+def _no_wait(url: str) -> AbstractContextManager[object]:
+    return nullcontext()
+
 
 @dataclass
 class FeedPoll:
@@ -249,6 +259,7 @@ class FeedPoll:
     status: int | None = None
     feed_title: str | None = None
     error: str | None = None
+    unchanged: int = 0  # entries left out: already indexed with the same text
 
     @property
     def ok(self) -> bool:
@@ -264,28 +275,34 @@ def poll_feed(
     name: str | None = None,
     fetch_full_text: bool = True,
     known_ids: Container[str] = (),
+    indexed: Indexed | None = None,
+    polite: Polite = _no_wait,
     max_bytes: int = DEFAULT_MAX_BYTES,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> FeedPoll:
     """Conditional GET of a feed; parse it; fetch the page behind each teaser-only entry.
 
-    Teaser-only entries whose id is in `known_ids` are left out (their pages are not fetched
-    again), so a poller that passes the ids it already indexed costs the sites one request per
-    new article. Entries that carry their full text are always returned, known or not: the
-    caller compares them with what it indexed (content hash), so a corrected story under the
-    same URL replaces the old one instead of being dropped as "known".
+    Teaser-only entries whose id is in `known_ids` or `indexed` are left out (their pages are
+    not fetched again), so a poller that passes what it already indexed costs the sites one
+    request per new article. Entries that carry their full text are returned unless `indexed`
+    holds the very same text (content hash): a corrected story under the same URL replaces the
+    old one instead of being dropped as "known". What is left out is counted in `unchanged`.
+
+    `indexed(ids)` gives the content hash of each id already indexed; `polite(url)` is held
+    around every request (feed and pages), e.g. one request at a time per host.
     On a failed fetch or parse the old validators are returned, so the next poll retries fully.
     """
     poll = FeedPoll(url=url, etag=etag, last_modified=last_modified)
-    fetched = fetch(
-        url,
-        client=client,
-        etag=etag,
-        last_modified=last_modified,
-        max_bytes=max_bytes,
-        timeout=timeout,
-        accept=ACCEPT_FEED,
-    )
+    with polite(url):
+        fetched = fetch(
+            url,
+            client=client,
+            etag=etag,
+            last_modified=last_modified,
+            max_bytes=max_bytes,
+            timeout=timeout,
+            accept=ACCEPT_FEED,
+        )
     poll.status = fetched.status
     if fetched.error:
         poll.error = fetched.error
@@ -303,12 +320,18 @@ def poll_feed(
         poll.error = parsed.errors[0].reason
         return poll
     poll.etag, poll.last_modified = fetched.etag, fetched.last_modified
+    hashes = indexed([a.id for a in parsed.articles]) if indexed is not None else {}
     for article in parsed.articles:
         if article.id in parsed.summary_only:
-            if article.id in known_ids:
-                continue  # its page was fetched once already; the teaser alone tells nothing new
+            if article.id in hashes or article.id in known_ids:
+                poll.unchanged += 1  # its page was fetched once; the teaser tells nothing new
+                continue
             if fetch_full_text and article.url:
-                article = _with_full_text(article, client, poll, max_bytes, timeout)
+                with polite(article.url):
+                    article = _with_full_text(article, client, poll, max_bytes, timeout)
+        elif hashes.get(article.id) == article.content_hash:
+            poll.unchanged += 1
+            continue
         poll.articles.append(article)
     return poll
 

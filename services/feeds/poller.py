@@ -4,11 +4,11 @@ The application-layer service behind the bot's polling job, `/stats` and `newsbo
 It never raises for a feed's trouble (DNS, timeout, HTTP 500, broken XML): that is a logged
 warning and an error recorded in the feed list, and the other feeds still land.
 
-Same rules as `corpus.loaders.feeds.poll_feed` (a known teaser-only entry's page is never
-fetched again; an entry that carries its full text is compared with the index by content hash,
-so a corrected story replaces the old), but not that function itself: the poller also holds
-one request at a time per host across feed *and* page fetches, counts the unchanged entries of
-each feed, and remembers teasers whose page repeated an indexed article.
+Each feed is fetched with `corpus.loaders.feeds.poll_feed` (a known teaser-only entry's page
+is never fetched again; an entry that carries its full text is compared with the index by
+content hash, so a corrected story replaces the old). The poller adds one request at a time
+per host across feed *and* page fetches, batching of ingests, and a memory of teasers whose
+page repeated an indexed article.
 """
 
 from __future__ import annotations
@@ -20,20 +20,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing, contextmanager
-from dataclasses import dataclass, field
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import TracebackType
 from urllib.parse import urlsplit
 
 import httpx
 
-from corpus.feedlist import Feed, FeedList, normalise_feed_url
-from corpus.loaders.feeds import FeedPoll, _with_full_text, parse_feed
-from corpus.loaders.http import ACCEPT_FEED, DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, fetch
+from corpus.loaders.feeds import FeedPoll, poll_feed
+from corpus.loaders.http import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT
 from corpus.loaders.web import fetch_article
 from corpus.models import Article
 from index.service import IngestReport, NewsIndex
+from services.feeds.registry import Feed, FeedList
+from services.feeds.reports import FeedResult, PollReport
 
 log = logging.getLogger(__name__)
 
@@ -42,92 +43,6 @@ Clock = Callable[[], datetime]
 # Articles gathered from finished feeds before they are embedded in one go: one FAISS
 # generation per batch instead of one per feed, while the remaining feeds are still fetched.
 INGEST_BATCH = 200
-
-
-# --- reports --------------------------------------------------------------------------------
-
-
-@dataclass
-class FeedResult:
-    """What one poll did for one feed."""
-
-    url: str
-    name: str | None = None
-    feed_id: int | None = None
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    not_modified: bool = False
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def line(self) -> str:
-        """One line for `/stats` and the CLI."""
-        label = self.name or self.url
-        if self.error:
-            return f"{label}: FAILED: {self.error}"
-        if self.not_modified:
-            return f"{label}: not modified"
-        text = f"{label}: {self.new} new, {self.updated} updated, {self.unchanged} unchanged"
-        if self.duplicates:
-            text += f", {self.duplicates} duplicate"
-        if self.warnings:
-            text += f" ({len(self.warnings)} warning{'s' if len(self.warnings) > 1 else ''})"
-        return text
-
-
-@dataclass
-class PollReport:
-    """One `poll_all`: a result per feed (in feed-list order), totals, and how long it took."""
-
-    feeds: list[FeedResult] = field(default_factory=list)
-    seconds: float = 0.0
-    started_at: datetime | None = None
-
-    @property
-    def new(self) -> int:
-        return sum(f.new for f in self.feeds)
-
-    @property
-    def updated(self) -> int:
-        return sum(f.updated for f in self.feeds)
-
-    @property
-    def unchanged(self) -> int:
-        return sum(f.unchanged for f in self.feeds)
-
-    @property
-    def duplicates(self) -> int:
-        return sum(f.duplicates for f in self.feeds)
-
-    @property
-    def not_modified(self) -> int:
-        return sum(f.not_modified for f in self.feeds)
-
-    @property
-    def failed(self) -> int:
-        return sum(not f.ok for f in self.feeds)
-
-    def summary(self) -> str:
-        if not self.feeds:
-            return "no feeds to poll"
-        count = len(self.feeds)
-        return (
-            f"{count} feed{'s' if count != 1 else ''} polled in {self.seconds:.1f} s: "
-            f"{self.new} new, {self.updated} updated, {self.duplicates} duplicate; "
-            f"{self.not_modified} not modified, {self.failed} failed"
-        )
-
-    def lines(self) -> list[str]:
-        return [f.line() for f in self.feeds]
-
-    def __str__(self) -> str:
-        return "\n".join([self.summary(), *self.lines()])
 
 
 # --- the poller -----------------------------------------------------------------------------
@@ -259,56 +174,24 @@ class FeedPoller:
             done.put((feed, result, poll))
 
     def _poll_feed(self, feed: Feed, result: FeedResult) -> FeedPoll:
-        """`poll_feed`, with full-text entries checked against the index by content hash."""
-        poll = FeedPoll(url=feed.url, etag=feed.etag, last_modified=feed.last_modified)
-        with self._host(feed.url):
-            fetched = fetch(
-                feed.url,
-                client=self.client,
-                etag=feed.etag,
-                last_modified=feed.last_modified,
-                max_bytes=self.max_bytes,
-                timeout=self.timeout,
-                accept=ACCEPT_FEED,
-            )
-        poll.status = fetched.status
-        if fetched.error:
-            poll.error = fetched.error
-            return poll
-        if fetched.not_modified:
-            poll.not_modified = True
-            poll.etag, poll.last_modified = fetched.etag, fetched.last_modified
-            return poll
-
-        parsed = parse_feed(fetched.body, fetched.url, feed.name, content_type=fetched.content_type)
-        poll.feed_title = parsed.feed_title
-        poll.errors.extend(parsed.errors)
-        if not parsed.articles and parsed.errors:
-            poll.error = parsed.errors[0].reason
-            return poll  # old validators kept: the next poll fetches the whole feed again
-        poll.etag, poll.last_modified = fetched.etag, fetched.last_modified
+        """One feed, the corpus loader's way; known entries checked against the index."""
+        poll = poll_feed(
+            feed.url,
+            client=self.client,
+            etag=feed.etag,
+            last_modified=feed.last_modified,
+            name=feed.name,
+            fetch_full_text=self.fetch_full_text,
+            known_ids=self._duplicate_ids,
+            indexed=self.index.store.hashes,
+            polite=self._host,
+            max_bytes=self.max_bytes,
+            timeout=self.timeout,
+        )
+        result.unchanged += poll.unchanged
         if not result.name:
-            result.name = parsed.feed_title
-        indexed = self.index.store.hashes([a.id for a in parsed.articles])
-        for article in parsed.articles:
-            if article.id in parsed.summary_only:
-                # The text is on the linked page: fetched once, never again for a known id.
-                if article.id in indexed or article.id in self._duplicate_ids:
-                    result.unchanged += 1
-                    continue
-                if self.fetch_full_text and article.url:
-                    article = self._full_text(article, poll)
-            elif indexed.get(article.id) == article.content_hash:
-                result.unchanged += 1
-                continue
-            poll.articles.append(article)
+            result.name = poll.feed_title
         return poll
-
-    def _full_text(self, teaser: Article, poll: FeedPoll) -> Article:
-        assert teaser.url is not None
-        with self._host(teaser.url):
-            # The loader's own merge (feed metadata wins, teaser kept on failure + warning).
-            return _with_full_text(teaser, self.client, poll, self.max_bytes, self.timeout)
 
     @contextmanager
     def _host(self, url: str) -> Iterator[None]:
@@ -403,41 +286,3 @@ def _by_host(feeds: Iterable[Feed]) -> list[list[Feed]]:
     for feed in feeds:
         groups.setdefault((urlsplit(feed.url).hostname or "").lower(), []).append(feed)
     return list(groups.values())
-
-
-# --- default feeds --------------------------------------------------------------------------
-
-_SEEDED_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)"
-)
-
-
-def ensure_default_feeds(feedlist: FeedList, urls: Iterable[str]) -> list[Feed]:
-    """Follow each default feed the first time it appears in the settings, never again.
-
-    Which defaults were seeded is kept in the feed list's own database, per URL: a default the
-    admin removed stays removed across restarts, while a default added to the settings later
-    is still picked up. Returns the feeds added now; an invalid URL is logged and skipped.
-    """
-    with closing(sqlite3.connect(feedlist.path, timeout=10.0)) as conn, conn:
-        conn.execute(_SEEDED_SCHEMA)
-        seeded = {row[0] for row in conn.execute("SELECT url FROM seeded_defaults")}
-    added: list[Feed] = []
-    for raw in urls:
-        try:
-            url = normalise_feed_url(raw)
-        except ValueError as exc:
-            log.warning("default feed skipped: %s", exc)
-            continue
-        if url in seeded:
-            continue
-        feed, created = feedlist.add(url)
-        if created:
-            added.append(feed)
-        with closing(sqlite3.connect(feedlist.path, timeout=10.0)) as conn, conn:
-            conn.execute(
-                "INSERT OR IGNORE INTO seeded_defaults (url, seeded_at) VALUES (?, ?)",
-                (url, datetime.now(UTC).isoformat()),
-            )
-        seeded.add(url)
-    return added

@@ -15,18 +15,17 @@ import html
 import re
 import sys
 import threading
-from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any, TextIO
 
 from pydantic import SecretStr
 from telegram import Update
-from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.ext import ContextTypes, TypeHandler
 
-from bot.app import build_application
+from bot.app import build_application, polling
 from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain
-from services.settings import Settings
 from index import NewsIndex
+from services.settings import Settings
 
 CONSOLE_USER = 100_001  # the console user's id, also the private chat's id
 PROMPT = "you> "
@@ -174,28 +173,3 @@ async def run_chat(
                 if offered:
                     stdout.write(" " * len(BOT) + offered + "   (type a number, or 'more')\n")
                 stdout.flush()
-
-
-@contextlib.asynccontextmanager
-async def polling(
-    application: Application, prepare: Callable[[Application], object] | None = None
-) -> AsyncIterator[Application]:
-    """Started and polling (what `run_polling` does, minus owning the event loop), with its
-    post_init and post_shutdown hooks; `prepare` runs between post_init and start.
-
-    The console chat and the end-to-end tests run the application this way.
-    """
-    async with application:
-        if application.post_init:
-            await application.post_init(application)
-        if prepare:
-            prepare(application)
-        await application.start()
-        await application.updater.start_polling(timeout=5)
-        try:
-            yield application
-        finally:
-            await application.updater.stop()
-            await application.stop()
-    if application.post_shutdown:
-        await application.post_shutdown(application)

@@ -1,7 +1,7 @@
 """`newsbot feeds ...` and `newsbot ingest URL`: the feed list and live news from a terminal.
 
 Exit codes: 0 done, 1 done but something failed (or nothing to do), 2 bad input.
-The feed list lives next to the index, in `DATA_DIR/feeds.sqlite`.
+The feed list lives next to the index, in `DATA_DIR/feeds.sqlite` (`services.paths`).
 """
 
 from __future__ import annotations
@@ -14,28 +14,16 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from bot.poller import FeedPoller
-from services.settings import Settings
-from corpus.feedlist import Feed, FeedList
+from cli.common import error as _error
 from corpus.loaders.opml import read_opml, write_opml
-from index import NewsIndex
 from index.service import IngestReport
-
-FEEDS_DB = "feeds.sqlite"
+from services import paths
+from services.feeds import Feed, FeedPoller
+from services.paths import feed_list
+from services.settings import Settings
 
 # argparse's `type=Path` folds "https://host" into "https:/host"; both spellings count.
 _URL = re.compile(r"^(https?):/+", re.IGNORECASE)
-
-
-def feed_list(settings: Settings) -> FeedList:
-    return FeedList(settings.data_dir / FEEDS_DB)
-
-
-def open_index(settings: Settings, *, create: bool = False) -> NewsIndex:
-    """The CLI's own `open_index` (imported late: bot.cli imports this module)."""
-    from bot import cli
-
-    return cli.open_index(settings, create=create)
 
 
 def is_url(path: str | Path) -> bool:
@@ -51,16 +39,13 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else "never"
 
 
-def _error(message: str) -> None:
-    print(f"newsbot: {message}", file=sys.stderr)
-
-
 # -- commands -------------------------------------------------------------------------------
 
 
 def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        feed, created = feed_list(settings).add(args.url, args.name)
+        with feed_list(settings) as registry:
+            feed, created = registry.add(args.url, args.name)
     except ValueError as exc:
         _error(str(exc))
         return 2
@@ -72,7 +57,8 @@ def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
-    feeds = feed_list(settings).list()
+    with feed_list(settings) as registry:
+        feeds = registry.list()
     if args.json:
         print(json.dumps([_feed_dict(f) for f in feeds], indent=2))
         return 0
@@ -111,7 +97,8 @@ def _feed_dict(feed: Feed) -> dict[str, object]:
 
 def cmd_feeds_remove(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        removed = feed_list(settings).remove(args.feed.strip().removeprefix("#"))  # "#3" too
+        with feed_list(settings) as registry:
+            removed = registry.remove(args.feed.strip().removeprefix("#"))  # "#3" too
     except ValueError as exc:
         _error(f"{exc} (give a feed's URL or its #id from `newsbot feeds list`)")
         return 2
@@ -128,17 +115,17 @@ def cmd_feeds_import(args: argparse.Namespace, settings: Settings) -> int:
     except (OSError, ValueError) as exc:
         _error(f"cannot import {args.opml}: {exc}")
         return 2
-    feeds = feed_list(settings)
     added = already = 0
     invalid: list[str] = []
-    for url, name in entries:
-        try:
-            _, created = feeds.add(url, name)
-        except ValueError as exc:
-            invalid.append(str(exc))
-            continue
-        added += created
-        already += not created
+    with feed_list(settings) as feeds:
+        for url, name in entries:
+            try:
+                _, created = feeds.add(url, name)
+            except ValueError as exc:
+                invalid.append(str(exc))
+                continue
+            added += created
+            already += not created
     for reason in invalid:
         print(f"skipped: {reason}", file=sys.stderr)
     print(
@@ -151,22 +138,23 @@ def cmd_feeds_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_export(args: argparse.Namespace, settings: Settings) -> int:
-    feeds = feed_list(settings).list()
+    with feed_list(settings) as registry:
+        feeds = registry.list()
     sys.stdout.write(write_opml((f.url, f.name) for f in feeds))
     return 0
 
 
 def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
-    feeds = feed_list(settings)
-    if not feeds.list():
-        _error("no feeds followed; add one with `newsbot feeds add URL`")
-        return 1
-    index = open_index(settings, create=True)
-    try:
-        with FeedPoller(feeds, index, fetch_full_text=not args.no_full_text) as poller:
-            report = poller.poll_all()
-    finally:
-        index.close()
+    with feed_list(settings) as feeds:
+        if not feeds.list():
+            _error("no feeds followed; add one with `newsbot feeds add URL`")
+            return 1
+        index = paths.open_index(settings, create=True)
+        try:
+            with FeedPoller(feeds, index, fetch_full_text=not args.no_full_text) as poller:
+                report = poller.poll_all()
+        finally:
+            index.close()
     for line in report.lines():
         print(f"  {line}")
     print(report.summary())
@@ -183,10 +171,10 @@ def ingest_urls(urls: Iterable[str | Path], settings: Settings) -> int:
             "(ingest files and URLs with separate commands)"
         )
         return 2
-    index = open_index(settings, create=True)
+    index = paths.open_index(settings, create=True)
     total = IngestReport()
     try:
-        with FeedPoller(feed_list(settings), index) as poller:
+        with feed_list(settings) as feeds, FeedPoller(feeds, index) as poller:
             for url in map(_as_url, given):
                 try:
                     report = poller.ingest_url(url)
@@ -217,7 +205,7 @@ def _outcome(report: IngestReport) -> str:
 # -- argparse -------------------------------------------------------------------------------
 
 
-def add_feed_commands(sub: argparse._SubParsersAction) -> None:
+def add_commands(sub: argparse._SubParsersAction) -> None:
     """Register `newsbot feeds add|list|remove|import|export|poll` on the main parser."""
     feeds = sub.add_parser(
         "feeds",

@@ -1,18 +1,24 @@
-"""The feeds the bot follows and what happened the last time each was polled (SQLite)."""
+"""The feeds the bot follows, what happened the last time each was polled, and which default
+feeds were already seeded: one SQLite file, `DATA_DIR/feeds.sqlite`."""
 
 from __future__ import annotations
 
 import builtins
 import sqlite3
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS feeds (
+from db.sqlite import Database
+
+# Numbered schema versions (PRAGMA user_version); never edit a released one, append a new one.
+# Both use IF NOT EXISTS: files written before the numbering (user_version 0) already hold
+# `feeds`, and maybe `seeded_defaults` (which the poller used to create).
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE IF NOT EXISTS feeds (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     url TEXT NOT NULL UNIQUE,
     name TEXT,
@@ -24,8 +30,10 @@ CREATE TABLE IF NOT EXISTS feeds (
     last_error TEXT,
     error_count INTEGER NOT NULL DEFAULT 0,
     articles_seen INTEGER NOT NULL DEFAULT 0
+        )""",
+    ),
+    ("CREATE TABLE IF NOT EXISTS seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)",),
 )
-"""
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -77,29 +85,28 @@ class Feed:
 class FeedList:
     """A registry of feeds in its own SQLite file.
 
-    Every call opens its own short-lived connection and transaction, so one instance can be
-    shared by the bot's thread and a polling thread, and other processes can read it (WAL).
+    Connections are per thread (`db.sqlite.Database`), so one instance can be shared by the
+    bot's thread and a polling thread, and other processes can read it (WAL).
     """
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute(_SCHEMA)
+        self.db = Database(self.path, MIGRATIONS, what="feed list")
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        with closing(sqlite3.connect(self.path, timeout=10.0)) as conn:
-            conn.row_factory = sqlite3.Row
-            with conn:  # one transaction: commit on success, roll back on error
-                yield conn
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> FeedList:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def add(self, url: str, name: str | None = None) -> tuple[Feed, bool]:
         """Follow a feed. Returns (feed, created); an already followed URL is not added again."""
         url = normalise_feed_url(url)
         name = " ".join(name.split()) if name and name.strip() else None
-        with self._connect() as conn:
+        with self.db.write() as conn:
             cursor = conn.execute(
                 "INSERT INTO feeds (url, name, added_at) VALUES (?, ?, ?) "
                 "ON CONFLICT(url) DO NOTHING",
@@ -112,25 +119,22 @@ class FeedList:
     def remove(self, url_or_id: str | int) -> bool:
         """Stop following a feed, by URL or id. False when there was no such feed."""
         where, key = self._key(url_or_id)
-        with self._connect() as conn:
+        with self.db.write() as conn:
             return conn.execute(f"DELETE FROM feeds WHERE {where}", (key,)).rowcount > 0
 
     def get(self, url_or_id: str | int) -> Feed | None:
         where, key = self._key(url_or_id)
-        with self._connect() as conn:
-            row = conn.execute(f"SELECT * FROM feeds WHERE {where}", (key,)).fetchone()
-        return _feed(row) if row else None
+        rows = self.db.query(f"SELECT * FROM feeds WHERE {where}", (key,))
+        return _feed(rows[0]) if rows else None
 
     def list(self) -> builtins.list[Feed]:
         """All followed feeds, oldest first."""
-        with self._connect() as conn:
-            rows = conn.execute("SELECT * FROM feeds ORDER BY id").fetchall()
-        return [_feed(row) for row in rows]
+        return [_feed(row) for row in self.db.query("SELECT * FROM feeds ORDER BY id")]
 
     def rename(self, url_or_id: str | int, name: str | None) -> bool:
         where, key = self._key(url_or_id)
         name = " ".join(name.split()) if name and name.strip() else None
-        with self._connect() as conn:
+        with self.db.write() as conn:
             cursor = conn.execute(f"UPDATE feeds SET name = ? WHERE {where}", (name, key))
             return cursor.rowcount > 0
 
@@ -146,7 +150,7 @@ class FeedList:
         """A poll worked (a 304 included): store the validators, clear the error streak."""
         stamp = _iso(at)
         where, key = self._key(url_or_id)
-        with self._connect() as conn:
+        with self.db.write() as conn:
             cursor = conn.execute(
                 "UPDATE feeds SET etag = ?, last_modified = ?, last_fetch_at = ?, "
                 "last_error = NULL, error_count = 0, articles_seen = articles_seen + ?, "
@@ -161,13 +165,28 @@ class FeedList:
     ) -> bool:
         """A poll failed: keep the validators, count the failure (callers can back off on it)."""
         where, key = self._key(url_or_id)
-        with self._connect() as conn:
+        with self.db.write() as conn:
             cursor = conn.execute(
                 "UPDATE feeds SET last_fetch_at = ?, last_error = ?, "
                 f"error_count = error_count + 1 WHERE {where}",
                 (_iso(at), error, key),
             )
             return cursor.rowcount > 0
+
+    # -- default feeds ----------------------------------------------------------------------
+
+    def seeded_defaults(self) -> set[str]:
+        """The default feed URLs already followed once (see `services.feeds.defaults`)."""
+        return {row["url"] for row in self.db.query("SELECT url FROM seeded_defaults")}
+
+    def mark_seeded(self, urls: Iterable[str], *, at: datetime | None = None) -> None:
+        """Remember default feeds as seeded, so a removal by the admin sticks."""
+        stamp = _iso(at)
+        with self.db.write() as conn:
+            conn.executemany(
+                "INSERT OR IGNORE INTO seeded_defaults (url, seeded_at) VALUES (?, ?)",
+                [(url, stamp) for url in urls],
+            )
 
     @staticmethod
     def _key(url_or_id: str | int) -> tuple[str, str | int]:

@@ -1,0 +1,61 @@
+"""newsbot: a news bot that answers questions with cited excerpts from the articles you give it.
+
+Start with `newsbot ingest PATH` (files or folders of articles), then `newsbot ask "QUESTION"`,
+`newsbot chat` (the bot in this terminal) or `newsbot serve` (the bot on Telegram).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from cli import ask, evaluate, feeds, ingest, manage, serve
+from index import NewsIndexError
+from services.settings import Settings
+
+
+def version() -> str:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as package_version
+
+    try:
+        return package_version("newsbot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsbot", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("--version", action="version", version=f"newsbot {version()}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    for commands in (ingest, ask, manage, evaluate, serve, feeds):
+        commands.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("httpx", "sentence_transformers", "transformers", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    settings = Settings()
+    try:
+        return int(args.func(args, settings) or 0)
+    except NewsIndexError as exc:
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; the index keeps everything committed before this", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

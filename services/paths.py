@@ -1,0 +1,28 @@
+"""Where each store lives in the data directory, and how to open it from the settings.
+
+The bot and the command line both open their stores here, so neither imports the other.
+"""
+
+from __future__ import annotations
+
+from index import NewsIndex
+from services.feeds.registry import FeedList
+from services.settings import Settings
+from services.subscriptions.store import SubscriptionStore
+
+FEEDS_DB = "feeds.sqlite"  # the followed feeds (`FeedList`)
+STORE_FILE = "bot.sqlite"  # digest subscriptions and chat time zones (`SubscriptionStore`)
+
+
+def open_index(settings: Settings, *, create: bool = False) -> NewsIndex:
+    """The news index in `DATA_DIR`; `create` makes an empty one when there is none yet."""
+    return NewsIndex(settings.data_dir, settings.embedding_model, create=create)
+
+
+def feed_list(settings: Settings) -> FeedList:
+    return FeedList(settings.data_dir / FEEDS_DB)
+
+
+def open_store(settings: Settings) -> SubscriptionStore:
+    """The subscriptions live next to the index, in their own SQLite file."""
+    return SubscriptionStore(settings.data_dir / STORE_FILE)
