@@ -42,7 +42,7 @@ from telegram.ext import Application, ContextTypes, Job
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.handlers.common import INDEX, SETTINGS, reply_html, typing
-from bot.render import render_digest
+from bot.render_digest import render_digest
 from index.digest import select_digest
 from services.digests import (
     DigestBuilds,

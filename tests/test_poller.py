@@ -220,7 +220,7 @@ def test_failing_feeds_are_recorded_while_another_still_lands(
         feedlist.add(url)
     server.max_in_flight = 0
 
-    with caplog.at_level(logging.WARNING, logger="bot.poller"):
+    with caplog.at_level(logging.WARNING, logger="services.feeds.poller"):
         report = poller.poll_all()  # never raises for a feed's trouble
     assert [r.url for r in report.feeds] == [broken, failing, refused, good]
     assert report.failed == 3 and report.new == 3

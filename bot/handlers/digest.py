@@ -18,7 +18,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.digests import UNSUBSCRIBE, now_of, send_digest_now, store_of
 from bot.handlers.common import reply_html, settings_of
-from bot.render import format_local_time, split_messages
+from bot.render import split_messages
+from bot.render_digest import format_local_time
 from services.digests import grace_of
 from services.subscriptions import (
     USAGE,
