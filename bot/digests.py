@@ -7,10 +7,10 @@ makes sure a date is never sent twice, restarts and overlapping ticks included.
 
 A tick, with one `now` throughout (the clock in `bot_data`, so tests can move time):
 
-1. in a thread, decide every active subscription: `due` -> "wait" | "skip" | "send";
-   skipped dates (missed by more than the grace) are marked at once;
-2. for each due one, concurrently but bounded: build its digest (one `select_digest` per
-   distinct window and topic, off the event loop), claim the date, send. PTB's
+1. in a thread, decide every active subscription (`services.digests.plan`): "wait" | "skip" |
+   "send"; skipped dates (missed by more than the grace) are marked at once;
+2. for each due one, concurrently but bounded: build its digest (`DigestBuilds`: one
+   `select_digest` per distinct window and topic, off the event loop), claim the date, send. PTB's
    `AIORateLimiter` paces the messages; a `RetryAfter` that gets past it is waited out and
    retried; Forbidden (bot blocked or removed, chat gone) pauses that chat's subscriptions.
 

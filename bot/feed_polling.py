@@ -14,6 +14,7 @@ from typing import Any
 from telegram.ext import Application, ContextTypes, Job
 
 from bot.handlers.common import INDEX, SETTINGS
+from db.sqlite import SchemaTooNew
 from services.feeds import FeedPoller, FeedPolling, ensure_default_feeds
 from services.paths import feed_list
 
@@ -40,7 +41,7 @@ def schedule_feed_polling(
     try:
         feeds = feed_list(settings)
         added = ensure_default_feeds(feeds, settings.feeds)
-    except (OSError, sqlite3.Error) as exc:
+    except (OSError, sqlite3.Error, SchemaTooNew) as exc:
         log.warning("live news is off: cannot open the feed list in %s: %s", settings.data_dir, exc)
         return None
     if added:

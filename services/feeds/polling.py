@@ -53,9 +53,14 @@ class FeedPolling:
         overlapped, keep its last report, and close its poller unless that poll still runs."""
         self.lock, self.last_report = old.lock, old.last_report
         if not old.running:
-            old.poller.close()
+            old.close_now()
+
+    def close_now(self) -> None:
+        """Close the HTTP client and the feed list's connections (a later use reopens them)."""
+        self.poller.close()
+        self.poller.feedlist.close()
 
     async def close(self) -> None:
-        """Let a running poll finish, then close the HTTP client."""
+        """Let a running poll finish, then close the HTTP client and the feed list."""
         async with self.lock:
-            self.poller.close()
+            self.close_now()
