@@ -24,8 +24,8 @@ from telegram import Update
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.app import build_application
-from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain
 from bot.settings import Settings
+from emulator import BotApiEmulator, ChatMessage, html_to_plain
 from index import NewsIndex
 
 CONSOLE_USER = 100_001  # the console user's id, also the private chat's id

@@ -405,8 +405,8 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
     from bot.chat import run_chat
-    from bot.emulator import DEFAULT_TOKEN
     from bot.logs import secret_parts, setup_logging
+    from emulator import DEFAULT_TOKEN
 
     # log lines go to a file: the terminal is the chat
     logfile = None if args.verbose else settings.data_dir / "chat.log"

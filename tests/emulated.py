@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator import BotApiEmulator
 from bot.settings import Settings
+from emulator import BotApiEmulator
 from index import NewsIndex
 
 

@@ -1,6 +1,6 @@
 """The Telegram bot end to end: the real application and index against the Bot API emulator.
 
-Every test talks to `build_application(...)` over real HTTP through `bot.emulator`, with the real
+Every test talks to `build_application(...)` over real HTTP through `emulator/`, with the real
 embedding model and a real index in a temporary folder, the way Telegram users would.
 """
 
@@ -25,7 +25,6 @@ from telegram.ext import Application, CommandHandler
 from bot.app import build_application, webhook_options
 from bot.chat import polling, run_chat
 from bot.cli import main
-from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from bot.handlers.access import PRIVATE_BOT
 from bot.handlers.admin import ADMINS_ONLY
 from bot.handlers.ask import EXPIRED
@@ -35,6 +34,7 @@ from bot.render import render_answer
 from bot.settings import Settings
 from corpus.loaders import load_path, seed_path
 from corpus.models import Article
+from emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from index import Answer, NewsIndex
 from index.embedder import Embedder
 

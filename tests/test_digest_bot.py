@@ -22,7 +22,6 @@ from telegram.ext import Application
 from bot.app import build_application
 from bot.chat import polling
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, TickReport, run_tick
-from bot.emulator import BotApiEmulator, ChatMessage
 from bot.handlers.digest import (
     ADMINS_ONLY,
     ALREADY_STOPPED,
@@ -31,6 +30,7 @@ from bot.handlers.digest import (
 )
 from bot.subscriptions import SubscriptionStore
 from corpus.models import Article
+from emulator import BotApiEmulator, ChatMessage
 from index import NewsIndex
 from index.embedder import Embedder
 

@@ -24,7 +24,6 @@ from telegram.ext import Application
 
 from bot.app import build_application
 from bot.chat import polling
-from bot.emulator import BotApiEmulator
 from bot.handlers.admin import ADMINS_ONLY
 from bot.handlers.feeds import (
     FEED_POLLING,
@@ -34,6 +33,7 @@ from bot.handlers.feeds import (
 from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
 from corpus.models import Article
+from emulator import BotApiEmulator
 from index import NewsIndex
 from index.embedder import Embedder
 
