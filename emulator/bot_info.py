@@ -25,6 +25,7 @@ class BotInfoMethods(EmulatorCore):
 
     @staticmethod
     def _commands_key(params: dict[str, Any]) -> tuple[str, str]:
+        """Command lists are kept per (scope, language), as Telegram keeps them."""
         scope = params.get("scope") or {"type": "default"}
         return json.dumps(scope, sort_keys=True), params.get("language_code") or ""
 

@@ -24,6 +24,8 @@ _LOG = logging.getLogger(__name__)
 class Control(Inspection):
     """World setup and user actions, on top of inspection (``say`` writes, then waits)."""
 
+    # ----------------------------------------------------------------- world setup
+
     def add_user(
         self, user_id: int, first_name: str | None = None, username: str | None = None
     ) -> dict[str, Any]:
@@ -93,6 +95,8 @@ class Control(Inspection):
         else:
             error = ApiError(error_code, description or HTTPStatus(error_code).phrase)
         self._failures[canonical(method)].append(error)
+
+    # ----------------------------------------------------------------- the users' side
 
     def send_user_message(
         self,
@@ -250,7 +254,10 @@ class Control(Inspection):
         [reply] = await self.wait_for_messages(chat_id)
         return reply
 
+    # ----------------------------------------------------------------- internals
+
     def _ensure_chat(self, chat_id: int, chat_type: str | None) -> Chat:
+        """The chat, created on first use with the type its id implies unless one is given."""
         chat = self._chats.get(chat_id)
         if chat is not None:
             if chat_type not in (None, chat.type):
@@ -265,6 +272,8 @@ class Control(Inspection):
     def _bot_sees(
         self, chat: Chat, message: ChatMessage, found: list[tuple[str, str, dict[str, Any]]]
     ) -> bool:
+        """Privacy mode: in groups the bot sees commands, @mentions of it and replies to it,
+        unless it is an admin."""
         if chat.type == "private" or not self.privacy_mode:
             return True
         if self.bot_id in chat.admin_ids or self.bot_id == chat.creator_id:
@@ -278,11 +287,13 @@ class Control(Inspection):
         return replied is not None and replied.from_bot
 
     def _require_button(self, message: ChatMessage, callback_data: str) -> None:
+        """A user can only press a button the message shows."""
         data = [b["callback_data"] for b in message.buttons if "callback_data" in b]
         if callback_data not in data:
             raise ValueError(f"the message has no button {callback_data!r}; it has {data}")
 
     def _new_query_id(self, kind: str) -> str:
+        """A fresh query id, answerable once by the matching answer method (queries.py)."""
         query_id = str(4_000_000_000_000 + next(self._query_ids))
         self._open_queries[query_id] = kind
         return query_id

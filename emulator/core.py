@@ -54,6 +54,7 @@ class EmulatorCore:
         self.privacy_mode = privacy_mode
         self.flood_limits = flood_limits
 
+        # what tests inspect
         self.calls: list[ApiCall] = []
         self.updates: list[dict[str, Any]] = []
         self.inline_answers: dict[str, dict[str, Any]] = {}
@@ -65,6 +66,7 @@ class EmulatorCore:
         self.descriptions: dict[tuple[str, str], str] = {}
         self.flood_rejections = 0
 
+        # the emulator's own bookkeeping
         self._chats: dict[int, Chat] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._pending: list[dict[str, Any]] = []
@@ -83,18 +85,21 @@ class EmulatorCore:
         self._activity = asyncio.Event()
         self._closing = False
         self._in_flight: set[asyncio.Future[None]] = set()
+        # set while running (server.py; the webhook client is used by updates.py)
         self._server: tornado.httpserver.HTTPServer | None = None
         self._port: int | None = None
         self._http: httpx.AsyncClient | None = None
         self._delivery_task: asyncio.Task[None] | None = None
 
     def _chat(self, chat_id: int) -> Chat:
+        """The chat a test names; ValueError (a mistake in the test, not an API error)."""
         chat = self._chats.get(chat_id)
         if chat is None:
             raise ValueError(f"unknown chat {chat_id}; add_chat() it or send a message first")
         return chat
 
     def _chat_json(self, chat: Chat) -> dict[str, Any]:
+        """The Bot API Chat object."""
         data: dict[str, Any] = {"id": chat.id, "type": chat.type}
         if chat.type == "private":
             user = self._users[chat.id]
@@ -110,6 +115,7 @@ class EmulatorCore:
         return data
 
     def _message_json(self, message: ChatMessage, *, nested: bool = False) -> dict[str, Any]:
+        """The Bot API Message object; a replied-to message is nested one level deep."""
         chat = self._chats[message.chat_id]
         sender = self.bot_user if message.from_bot else self._users[message.sender_id]
         data: dict[str, Any] = {
@@ -135,6 +141,7 @@ class EmulatorCore:
         return data
 
     def _resolve_chat(self, params: dict[str, Any]) -> Chat:
+        """The chat a Bot API call names by id or @username, else 400 as Telegram answers."""
         chat_id = params.get("chat_id")
         if chat_id in (None, ""):
             raise bad("chat_id is empty")
@@ -150,6 +157,7 @@ class EmulatorCore:
         return chat
 
     def _check_writable(self, chat: Chat) -> None:
+        """403 once the user blocked the bot or the bot was kicked (``block_chat``)."""
         if chat.blocked:
             reason = {
                 "private": "bot was blocked by the user",
@@ -159,11 +167,13 @@ class EmulatorCore:
             raise ApiError(403, f"Forbidden: {reason}")
 
     def _wants(self, kind: str) -> bool:
+        """Whether the bot's ``allowed_updates`` lets this kind of update through."""
         if self._allowed_updates is None:
             return kind not in _OPT_IN_UPDATES
         return kind in self._allowed_updates
 
     def _push_update(self, kind: str, payload: dict[str, Any]) -> None:
+        """Queue an update for the next getUpdates, or for the webhook if one is set."""
         if not self._wants(kind):
             _LOG.warning("allowed_updates excludes %s; the update is dropped", kind)
             return
@@ -176,14 +186,17 @@ class EmulatorCore:
         self._notify()
 
     def _wake_poller(self, *, superseded: bool = False) -> None:
+        """Answer a waiting long poll now; ``superseded``: with 409, as a newer poll does."""
         if self._poller is not None and not self._poller.done():
             self._poller.set_result(not superseded)
 
     def _notify(self) -> None:
+        """Wake every ``wait_for_*``; a fresh Event each time, so no waiter misses one."""
         self._activity.set()
         self._activity = asyncio.Event()
 
     def _record(self, call: ApiCall) -> None:
+        """Log an answered call (benchmarks/digest_fanout.py wraps this to time calls)."""
         self.calls.append(call)
         _LOG.debug("%s", call)
         self._notify()

@@ -108,6 +108,8 @@ class Inspection(EmulatorCore):
     async def _wait(
         self, check: Callable[[], _T | None], timeout: float, what: Callable[[], str], since: int
     ) -> _T:
+        """Poll ``check`` on every change until it returns a value, or fail after
+        ``timeout`` showing the calls since ``since``."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:

@@ -30,7 +30,6 @@ _CHAT_ACTIONS = frozenset(
         "upload_video_note",
     }
 )
-# Telegram does not send these unless they are asked for explicitly.
 _NOT_MODIFIED = (
     "message is not modified: specified new message content and reply markup are exactly the "
     "same as a current content and reply markup of the message"
@@ -39,6 +38,8 @@ _NOT_MODIFIED = (
 
 class MessageMethods(EmulatorCore):
     """The bot's messages: sent, edited, deleted, and "typing..." actions."""
+
+    # ----------------------------------------------------------------- methods
 
     @api("sendMessage")
     def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -125,7 +126,11 @@ class MessageMethods(EmulatorCore):
         self.chat_actions.append((chat.id, action))
         return True
 
+    # ----------------------------------------------------------------- checks
+
     def _check_flood(self, chat: Chat) -> None:
+        """Telegram's limits: 30 messages/s overall, 1/s per private chat (bursts of 3),
+        20/min per group."""
         if not self.flood_limits:
             return
         per_chat = (3, 1.0) if chat.type == "private" else (20, 20 / 60)
@@ -142,6 +147,8 @@ class MessageMethods(EmulatorCore):
             bucket.tokens -= 1
 
     def _reply_target(self, chat: Chat, params: dict[str, Any]) -> ChatMessage | None:
+        """The message replied to, from ``reply_parameters`` or the older
+        ``reply_to_message_id``; None if there is none."""
         reply = params.get("reply_parameters")
         if reply is None and params.get("reply_to_message_id") is not None:
             reply = {
@@ -164,6 +171,7 @@ class MessageMethods(EmulatorCore):
         return original
 
     def _editable(self, params: dict[str, Any]) -> ChatMessage:
+        """The bot message an edit names, in a chat or sent via inline mode."""
         if params.get("inline_message_id") is not None:
             message = self.inline_messages.get(str(params["inline_message_id"]))
             if message is None:
@@ -181,5 +189,6 @@ class MessageMethods(EmulatorCore):
         return message
 
     def _edited_result(self, message: ChatMessage) -> dict[str, Any] | bool:
+        """Edits answer the Message, or True for inline messages, as in Telegram."""
         message.edit_date = int(time.time())
         return True if message.inline_message_id else self._message_json(message)

@@ -41,6 +41,9 @@ class BotApiEmulator(
     Inject traffic with ``send_user_message``/``send_inline_query``/``press_button``; inspect
     what the bot did with ``calls``, ``messages()``, ``inline_answers``... and await it with the
     ``wait_for_*`` helpers, which raise AssertionError with the recent calls on timeout.
+
+    The parts: state in ``core``, the users' side in ``control`` and ``inspection``, the Bot
+    API methods in ``messages``, ``updates``, ``queries``, ``bot_info`` and ``chats``.
     """
 
     async def start(self) -> None:
@@ -98,6 +101,8 @@ class BotApiEmulator(
         return f"http://127.0.0.1:{self.port}/bot"
 
     async def _serve(self, token: str, method: str, raw: dict[str, Any]) -> tuple[int, dict]:
+        """Answer one call: token, method, parameters, a queued ``fail_next``, then the
+        handler; every outcome goes into ``calls``. Returns (HTTP status, JSON body)."""
         entry = METHODS.get(method.lower())
         name = entry[0] if entry else method
         params = dict(raw)
@@ -186,6 +191,8 @@ class _ApiHandler(tornado.web.RequestHandler):
 
 
 class _NotFoundHandler(tornado.web.RequestHandler):
+    """Any other path: 404 in the Bot API's JSON shape."""
+
     def prepare(self) -> None:
         self.set_status(404)
         self.set_header("Content-Type", "application/json")

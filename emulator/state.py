@@ -77,6 +77,8 @@ class WebhookDelivery:
 
 @dataclass
 class Webhook:
+    """The webhook set by setWebhook, and its last delivery error for getWebhookInfo."""
+
     url: str
     secret_token: str | None
     max_connections: int
@@ -87,6 +89,8 @@ class Webhook:
 
 @dataclass
 class Chat:
+    """A chat: its messages by id (deleted ones removed), admins, forum threads."""
+
     id: int
     type: str
     title: str | None = None

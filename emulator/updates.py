@@ -30,6 +30,8 @@ class UpdateMethods(EmulatorCore):
 
     @api("getUpdates")
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Confirm updates below ``offset``, then return pending ones or wait up to
+        ``timeout`` seconds for one (a long poll)."""
         if self._webhook is not None:
             raise ApiError(
                 409,

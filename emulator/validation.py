@@ -38,10 +38,12 @@ class ApiError(Exception):
 
 
 def bad(description: str) -> ApiError:
+    """400 Bad Request, the answer to most mistakes."""
     return ApiError(400, f"Bad Request: {description}")
 
 
 def too_many(retry_after: int) -> ApiError:
+    """429 with ``retry_after``, which PTB's rate limiter obeys."""
     return ApiError(
         429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after}
     )
