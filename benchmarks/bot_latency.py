@@ -29,9 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application
-from bot.emulator import BotApiEmulator
 from bot.render import render_answer
 from corpus.loaders import load_path
+from emulator import BotApiEmulator
 from index import Answer, NewsIndex
 from index.embedder import Embedder
 from index.evaluate import build_index, load_questions

@@ -37,9 +37,9 @@ from zoneinfo import ZoneInfo
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, run_tick
-from bot.emulator import ApiCall, BotApiEmulator
 from corpus.loaders import load_path
 from corpus.models import Article
+from emulator import ApiCall, BotApiEmulator
 from index import NewsIndex
 from index.embedder import Embedder
 from services.settings import Settings

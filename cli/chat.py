@@ -23,7 +23,7 @@ from telegram import Update
 from telegram.ext import ContextTypes, TypeHandler
 
 from bot.app import build_application, polling
-from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain
+from emulator import BotApiEmulator, ChatMessage, html_to_plain
 from index import NewsIndex
 from services.settings import Settings
 

@@ -63,9 +63,9 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
-    from bot.emulator import DEFAULT_TOKEN
     from bot.logs import secret_parts, setup_logging
     from cli.chat import run_chat
+    from emulator import DEFAULT_TOKEN
 
     # log lines go to a file: the terminal is the chat
     logfile = None if args.verbose else settings.data_dir / "chat.log"

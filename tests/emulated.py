@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.emulator import BotApiEmulator
+from emulator import BotApiEmulator
 from index import NewsIndex
 from services.settings import Settings
 

@@ -1,6 +1,6 @@
 """The Telegram bot end to end: the real application and index against the Bot API emulator.
 
-Every test talks to `build_application(...)` over real HTTP through `bot.emulator`, with the real
+Every test talks to `build_application(...)` over real HTTP through `emulator`, with the real
 embedding model and a real index in a temporary folder, the way Telegram users would.
 """
 
@@ -23,7 +23,6 @@ from emulated import emulator_settings
 from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, polling, webhook_options
-from bot.emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from bot.handlers.access import ADMINS_ONLY, PRIVATE_BOT
 from bot.handlers.ask import EXPIRED
 from bot.handlers.errors import SORRY
@@ -33,6 +32,7 @@ from cli.chat import run_chat
 from cli.main import main
 from corpus.loaders import load_path, seed_path
 from corpus.models import Article
+from emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from index import Answer, NewsIndex
 from index.embedder import Embedder
 from services.settings import Settings

@@ -21,7 +21,6 @@ from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, TickReport, run_tick
-from bot.emulator import BotApiEmulator, ChatMessage
 from bot.handlers.digest import (
     ADMINS_ONLY,
     ALREADY_STOPPED,
@@ -29,6 +28,7 @@ from bot.handlers.digest import (
     is_anonymous_admin,
 )
 from corpus.models import Article
+from emulator import BotApiEmulator, ChatMessage
 from index import NewsIndex
 from index.embedder import Embedder
 from services.subscriptions import SubscriptionStore

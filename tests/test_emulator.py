@@ -43,7 +43,7 @@ from telegram.ext import (
 )
 
 from bot.app import polling
-from bot.emulator import BotApiEmulator, EntityParseError, html_to_plain, parse_html
+from emulator import BotApiEmulator, EntityParseError, html_to_plain, parse_html
 
 PRIVATE = 42
 GROUP = -1001234567890

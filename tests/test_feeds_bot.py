@@ -23,12 +23,12 @@ from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.emulator import BotApiEmulator
 from bot.feed_polling import FEED_POLLING, schedule_feed_polling
 from bot.handlers.access import ADMINS_ONLY
 from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
 from corpus.models import Article
+from emulator import BotApiEmulator
 from index import NewsIndex
 from index.embedder import Embedder
 from services.feeds import FeedPolling
