@@ -1,0 +1,46 @@
+"""What handlers and jobs share, typed: a dataclass as PTB's `bot_data` (see ContextTypes).
+
+PTB creates `bot_data` empty when the application is built; `build_application` then sets each
+service once. A service read before that raises AttributeError instead of a silent None.
+Handlers take `context: BotContext` and read `context.bot_data.index`, `.settings`, ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from telegram.ext import CallbackContext, ContextTypes, ExtBot
+
+from bot.questions import QuestionStore
+from index import NewsIndex
+from services.digests import Clock, utc_now
+from services.feeds import FeedPolling
+from services.settings import Settings
+from services.subscriptions import SubscriptionStore
+
+
+@dataclass(eq=False)
+class BotData:
+    """The application's services, one instance per `Application`."""
+
+    settings: Settings = field(init=False)
+    index: NewsIndex = field(init=False)
+    subscriptions: SubscriptionStore = field(init=False)
+    questions: QuestionStore = field(default_factory=QuestionStore)  # behind "More" buttons
+    feed_polling: FeedPolling | None = None  # live news, when the bot follows feeds
+    clock: Clock = utc_now  # a callable returning an aware "now"; tests replace it to move time
+    tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one digest tick at a time
+
+    def now(self) -> datetime:
+        """The application's clock, as aware UTC (a naive clock is a bug: refuse it)."""
+        now = self.clock()
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError(f"the digest clock returned a naive datetime: {now!r}")
+        return now.astimezone(UTC)
+
+
+BotContext = CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], BotData]
+CONTEXT_TYPES = ContextTypes(bot_data=BotData)
