@@ -36,7 +36,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application
-from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, run_tick
+from bot.digests import JOB_NAME, run_tick
 from corpus.loaders import load_path
 from corpus.models import Article
 from emulator import ApiCall, BotApiEmulator
@@ -148,8 +148,8 @@ async def run(index: NewsIndex, args: argparse.Namespace) -> None:
             feeds=[],  # measure digests, not feed polling
         )
         app = build_application(settings, index)
-        app.bot_data[CLOCK] = lambda: DUE
-        store: SubscriptionStore = app.bot_data[SUBSCRIPTIONS]
+        app.bot_data.clock = lambda: DUE
+        store: SubscriptionStore = app.bot_data.subscriptions
         for chat_id in chats:  # a reused --index-dir keeps the last run's subscriptions
             store.remove_all(chat_id)
         subscribe_all(store, chats, args)

@@ -28,10 +28,10 @@ from telegram.ext import (
 )
 
 from bot.commands import menu
-from bot.digests import SUBSCRIPTIONS, schedule_digests
+from bot.context import CONTEXT_TYPES
+from bot.digests import schedule_digests
 from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
-from bot.handlers.common import INDEX, QUESTIONS, SETTINGS
 from bot.handlers.digest import register_digest_handlers
 from index import NewsIndex
 from services.paths import open_store
@@ -76,13 +76,13 @@ async def post_init(application: Application) -> None:
         await bot.set_my_short_description(SHORT_DESCRIPTION)
     except TelegramError as exc:  # cosmetic: the bot works without them
         log.warning("could not set the bot's commands and description: %s", exc)
-    settings: Settings = application.bot_data[SETTINGS]
+    settings: Settings = application.bot_data.settings
     for user_id in settings.admin_user_ids:
         try:
             await bot.set_my_commands(menu(admin=True), scope=BotCommandScopeChat(user_id))
         except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
             log.warning("could not set the admin menu for %s: %s", user_id, exc)
-    index: NewsIndex = application.bot_data[INDEX]
+    index: NewsIndex = application.bot_data.index
     await asyncio.to_thread(lambda: index.embedder.encode_question("warm up", []))
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
     schedule_feed_polling(application)  # default feeds seeded once; polls every N min
@@ -127,10 +127,12 @@ def build_application(
         .concurrent_updates(concurrent_updates)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .context_types(CONTEXT_TYPES)
         .build()
     )
-    application.bot_data.update({INDEX: index, SETTINGS: settings, QUESTIONS: ask.QuestionStore()})
-    application.bot_data[SUBSCRIPTIONS] = open_store(settings)
+    services = application.bot_data
+    services.index, services.settings = index, settings
+    services.subscriptions = open_store(settings)
 
     if settings.allowed_chat_ids:
         application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-1)

@@ -22,11 +22,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from datetime import datetime
+from typing import Literal
 
 from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import (
@@ -38,10 +37,10 @@ from telegram.error import (
     TelegramError,
     TimedOut,
 )
-from telegram.ext import Application, ContextTypes, Job
-from telegram.warnings import PTBDeprecationWarning
+from telegram.ext import Application, Job
 
-from bot.handlers.common import INDEX, SETTINGS, reply_html, typing
+from bot.context import BotContext
+from bot.handlers.common import reply_html, typing
 from bot.render_digest import render_digest
 from index.digest import select_digest
 from services.digests import (
@@ -50,36 +49,19 @@ from services.digests import (
     grace_of,
     plan,
     preview_window,
-    utc_now,
 )
 from services.subscriptions import Subscription, SubscriptionStore, load_zone
 
 log = logging.getLogger(__name__)
 
-# bot_data keys
-SUBSCRIPTIONS = "subscriptions"  # the SubscriptionStore
-CLOCK = "clock"  # a callable returning an aware "now"; tests replace it to move time
-TICK_LOCK = "digest_tick_lock"
 
 JOB_NAME = "digests"
 FIRST_TICK_SECONDS = 1.0  # soon after start: digests that fell due while the bot was down
 SEND_CONCURRENCY = 32  # digests in flight at once; the rate limiter does the pacing
-SEND_ATTEMPTS = 5  # per message, for RetryAfter and connection errors
+CONNECTION_ATTEMPTS = 3  # per message, for connection errors (429s: the rate limiter)
 UNSUBSCRIBE = "unsub"  # callback data: "unsub:<id>"
 
 Outcome = Literal["sent", "empty", "taken", "paused", "failed"]
-
-
-def store_of(bot_data: dict[str, Any]) -> SubscriptionStore:
-    return bot_data[SUBSCRIPTIONS]
-
-
-def now_of(bot_data: dict[str, Any]) -> datetime:
-    """The application's clock, as aware UTC (a naive clock is a bug: refuse it)."""
-    now = bot_data.get(CLOCK, utc_now)()
-    if now.tzinfo is None or now.utcoffset() is None:
-        raise ValueError(f"the digest clock returned a naive datetime: {now!r}")
-    return now.astimezone(UTC)
 
 
 def unsubscribe_markup(sub_id: str) -> InlineKeyboardMarkup:
@@ -91,14 +73,6 @@ def unsubscribe_markup(sub_id: str) -> InlineKeyboardMarkup:
 # -- sending ---------------------------------------------------------------------------------
 
 
-def _retry_seconds(exc: RetryAfter) -> float:
-    """`retry_after` is an int or a timedelta depending on PTB_TIMEDELTA; accept both."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", PTBDeprecationWarning)
-        value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
-
-
 async def send_texts(
     bot: Bot,
     chat_id: int,
@@ -107,16 +81,17 @@ async def send_texts(
     thread_id: int | None = None,
     markup: InlineKeyboardMarkup | None = None,
 ) -> list[Message]:
-    """Send HTML messages in order (keyboard under the last), retrying what is safe to retry.
+    """Send HTML messages in order (keyboard under the last).
 
-    A `RetryAfter` that got past the rate limiter's own retries is waited out; a connection
-    error is retried with a short backoff. A timeout is not retried: the message may have
-    arrived, and the whole design prefers a missed digest to one sent twice.
+    One retry policy for every request: the application's rate limiter waits out 429s
+    (`RATE_LIMITER_OPTIONS["max_retries"]`). Here only a connection error is retried, with a
+    short backoff; a timeout is not: the message may have arrived, and the design prefers a
+    missed digest to one sent twice.
     """
     sent = []
     for number, text in enumerate(texts):
         last = number == len(texts) - 1
-        for attempt in range(1, SEND_ATTEMPTS + 1):
+        for attempt in range(1, CONNECTION_ATTEMPTS + 1):
             try:
                 sent.append(
                     await bot.send_message(
@@ -127,16 +102,10 @@ async def send_texts(
                     )
                 )
                 break
-            except RetryAfter as exc:
-                if attempt == SEND_ATTEMPTS:
-                    raise
-                wait = _retry_seconds(exc) + 0.1
-                log.info("flood limit sending to chat %s: retrying in %.1f s", chat_id, wait)
-                await asyncio.sleep(wait)
-            except (BadRequest, TimedOut):
+            except (RetryAfter, BadRequest, TimedOut):
                 raise
             except NetworkError as exc:
-                if attempt == SEND_ATTEMPTS:
+                if attempt == CONNECTION_ATTEMPTS:
                     raise
                 log.info("network error sending to chat %s (%s): retrying", chat_id, exc)
                 await asyncio.sleep(min(2**attempt, 30))
@@ -206,7 +175,7 @@ async def _deliver(
     now: datetime,
 ) -> Outcome:
     """Build, claim, send one due digest. Unclaimed on a build failure: the next tick retries."""
-    store, settings = store_of(application.bot_data), application.bot_data[SETTINGS]
+    store, settings = application.bot_data.subscriptions, application.bot_data.settings
     sub = item.sub
     async with limit:
         items = await builds.get(item.since, sub.topic)
@@ -231,7 +200,7 @@ async def run_tick(application: Application) -> TickReport:
     (the claims would keep the digests single anyway; this just saves the work).
     """
     report = TickReport()
-    lock: asyncio.Lock = application.bot_data.setdefault(TICK_LOCK, asyncio.Lock())
+    lock = application.bot_data.tick_lock
     if lock.locked():
         log.info("the previous digest tick is still sending; skipping this one")
         return report
@@ -245,8 +214,8 @@ async def run_tick(application: Application) -> TickReport:
 
 async def _tick(application: Application, report: TickReport) -> None:
     bot_data = application.bot_data
-    store, settings, index = store_of(bot_data), bot_data[SETTINGS], bot_data[INDEX]
-    now = now_of(bot_data)
+    store, settings, index = bot_data.subscriptions, bot_data.settings, bot_data.index
+    now = bot_data.now()
     pending, report.skipped = await asyncio.to_thread(plan, store, now, grace_of(settings))
     report.due = len(pending)
     if not pending:
@@ -276,7 +245,7 @@ async def _tick(application: Application, report: TickReport) -> None:
     )
 
 
-async def digest_tick(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def digest_tick(context: BotContext) -> None:
     """The JobQueue callback."""
     await run_tick(context.application)
 
@@ -290,7 +259,7 @@ def schedule_digests(application: Application) -> Job:
         )
     for old in job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
-    interval = application.bot_data[SETTINGS].digest_tick_seconds
+    interval = application.bot_data.settings.digest_tick_seconds
     return job_queue.run_repeating(
         digest_tick,
         interval=interval,
@@ -309,15 +278,15 @@ async def send_digest_now(
 ) -> list[Message]:
     """`/digest [topic]`: the digest as it stands, in reply; marks nothing as sent."""
     bot_data = application.bot_data
-    store, settings = store_of(bot_data), bot_data[SETTINGS]
-    now = now_of(bot_data)
+    store, settings = bot_data.subscriptions, bot_data.settings
+    now = bot_data.now()
     thread_id = message.message_thread_id if message.is_topic_message else None
     topic, since, zone, sub = preview_window(
         store, message.chat_id, thread_id, topic, now, grace_of(settings)
     )
     async with typing(message):
         items = await asyncio.to_thread(
-            select_digest, bot_data[INDEX], since, now, topic, settings.digest_max_items
+            select_digest, bot_data.index, since, now, topic, settings.digest_max_items
         )
     heading = "Your next digest so far" if sub else "News digest"
     texts = render_digest(items, topic=topic, since=since, tz=load_zone(zone), heading=heading)

@@ -11,16 +11,15 @@ import logging
 import sqlite3
 from typing import Any
 
-from telegram.ext import Application, ContextTypes, Job
+from telegram.ext import Application, Job
 
-from bot.handlers.common import INDEX, SETTINGS
+from bot.context import BotContext
 from db.sqlite import SchemaTooNew
 from services.feeds import FeedPoller, FeedPolling, ensure_default_feeds
 from services.paths import feed_list
 
 log = logging.getLogger(__name__)
 
-FEED_POLLING = "feed_polling"  # bot_data key of the application's `FeedPolling`
 JOB_NAME = "poll-feeds"
 FIRST_POLL_SECONDS = 10.0  # after start-up: the bot is answering before the first fetch
 
@@ -37,7 +36,7 @@ def schedule_feed_polling(
     job and the poller. Returns None, and the bot runs without live news, when the feed list
     cannot be opened.
     """
-    settings = application.bot_data[SETTINGS]
+    settings = application.bot_data.settings
     try:
         feeds = feed_list(settings)
         added = ensure_default_feeds(feeds, settings.feeds)
@@ -47,11 +46,11 @@ def schedule_feed_polling(
     if added:
         log.info("following %d default feed(s): %s", len(added), ", ".join(f.url for f in added))
 
-    polling = FeedPolling(FeedPoller(feeds, application.bot_data[INDEX], **poller_options))
-    old: FeedPolling | None = application.bot_data.get(FEED_POLLING)
+    polling = FeedPolling(FeedPoller(feeds, application.bot_data.index, **poller_options))
+    old: FeedPolling | None = application.bot_data.feed_polling
     if old is not None:
         polling.take_over(old)
-    application.bot_data[FEED_POLLING] = polling
+    application.bot_data.feed_polling = polling
 
     jobs = application.job_queue
     if not settings.feed_polling:
@@ -81,15 +80,15 @@ async def stop_feed_polling(application: Application) -> None:
     if application.job_queue is not None:
         for job in application.job_queue.get_jobs_by_name(JOB_NAME):
             job.schedule_removal()
-    polling: FeedPolling | None = application.bot_data.pop(FEED_POLLING, None)
+    polling, application.bot_data.feed_polling = application.bot_data.feed_polling, None
     if polling is not None:
         await polling.close()
 
 
-async def poll_feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_feeds_job(context: BotContext) -> None:
     """The repeating job. A failure is a warning in the log, never an error for the bot: the
     poller has already logged each failing feed, and the next turn tries again."""
-    polling: FeedPolling | None = context.bot_data.get(FEED_POLLING)
+    polling: FeedPolling | None = context.bot_data.feed_polling
     if polling is None:
         return
     if polling.running:
@@ -106,11 +105,11 @@ async def poll_feeds_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def polling_of(application: Application) -> FeedPolling:
     """The application's FeedPolling, made on first use when polling was never scheduled."""
-    polling: FeedPolling | None = application.bot_data.get(FEED_POLLING)
+    polling: FeedPolling | None = application.bot_data.feed_polling
     if polling is None:
         bot_data = application.bot_data
-        poller = FeedPoller(feed_list(bot_data[SETTINGS]), bot_data[INDEX])
-        polling = bot_data[FEED_POLLING] = FeedPolling(poller)
+        poller = FeedPoller(feed_list(bot_data.settings), bot_data.index)
+        polling = bot_data.feed_polling = FeedPolling(poller)
     return polling
 
 

@@ -20,9 +20,10 @@ from typing import Any, TextIO
 
 from pydantic import SecretStr
 from telegram import Update
-from telegram.ext import ContextTypes, TypeHandler
+from telegram.ext import TypeHandler
 
 from bot.app import build_application, polling
+from bot.context import BotContext
 from emulator import BotApiEmulator, ChatMessage, html_to_plain
 from index import NewsIndex
 from services.settings import Settings
@@ -117,7 +118,7 @@ async def run_chat(
         application = build_application(local, index)
         handled: dict[int, asyncio.Event] = {}
 
-        async def mark_handled(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        async def mark_handled(update: Update, _context: BotContext) -> None:
             handled.setdefault(update.update_id, asyncio.Event()).set()
 
         application.add_handler(TypeHandler(Update, mark_handled), group=LAST_GROUP)

@@ -20,7 +20,7 @@ from telegram import Chat, Message, User
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.digests import CLOCK, JOB_NAME, SUBSCRIPTIONS, TickReport, run_tick
+from bot.digests import JOB_NAME, TickReport, run_tick
 from bot.handlers.digest import (
     ADMINS_ONLY,
     ALREADY_STOPPED,
@@ -141,7 +141,7 @@ async def running_bot(
     """The application as `newsbot serve` runs it. Without `job`, the tick only runs when the
     test calls `run_tick`."""
     app = build_application(emulator_settings(emu, index, ADMIN, **overrides), index)
-    app.bot_data[CLOCK] = clock
+    app.bot_data.clock = clock
 
     def without_tick(app: Application) -> None:
         for scheduled in app.job_queue.get_jobs_by_name(JOB_NAME):
@@ -161,7 +161,7 @@ def digests(emu: BotApiEmulator, chat_id: int) -> list[ChatMessage]:
 
 
 def store(app: Application) -> SubscriptionStore:
-    return app.bot_data[SUBSCRIPTIONS]
+    return app.bot_data.subscriptions
 
 
 def sub_id_of(reply: ChatMessage) -> str:

@@ -23,7 +23,7 @@ from localweb import LIBRARY, SOLAR, LocalWeb, closed_port_url, item, rss
 from telegram.ext import Application
 
 from bot.app import build_application, polling
-from bot.feed_polling import FEED_POLLING, schedule_feed_polling
+from bot.feed_polling import schedule_feed_polling
 from bot.handlers.access import ADMINS_ONLY
 from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
@@ -262,7 +262,7 @@ async def test_the_job_polls_by_itself_and_never_overlaps(
     caplog.set_level(logging.INFO, logger="bot.feed_polling")
     # The local feed is the "default" one: seeded into the feed list at start, then polled.
     async with running_bot(emu, index, first=None, feeds=[url], feed_poll_minutes=0.02) as app:
-        polling: FeedPolling = app.bot_data[FEED_POLLING]
+        polling: FeedPolling = app.bot_data.feed_polling
         active, most, polls = 0, 0, 0
         poll_all = polling.poller.poll_all
 
@@ -293,7 +293,7 @@ async def test_unreachable_default_feeds_are_warnings_and_the_bot_keeps_answerin
     defaults = [closed_port_url("/world/rss.xml"), closed_port_url("/news.xml")]
     caplog.set_level(logging.INFO)
     async with running_bot(emu, index, first=None, feeds=defaults, feed_poll_minutes=0.02) as app:
-        polling: FeedPolling = app.bot_data[FEED_POLLING]
+        polling: FeedPolling = app.bot_data.feed_polling
         await wait_until(lambda: polling.last_report is not None and not polling.running)
         answer = await emu.say(READERS[0], TALKS_QUESTION)
         listing = (await emu.say(ADMIN, "/feeds")).plain

@@ -7,10 +7,10 @@ import logging
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
+from bot.context import BotContext
 from bot.handlers.ask import addressed_to_bot
-from bot.handlers.common import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -18,25 +18,25 @@ PRIVATE_BOT = "This bot is private, sorry: it only answers in the chats it was s
 ADMINS_ONLY = "Sorry, this command is only for the bot's administrators."
 
 
-async def is_admin(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def is_admin(update: Update, context: BotContext) -> bool:
     """True for admins; everyone else gets the same polite refusal, whichever command it was."""
     user = update.effective_user
-    if user is not None and user.id in settings_of(context).admin_user_ids:
+    if user is not None and user.id in context.bot_data.settings.admin_user_ids:
         return True
     await update.effective_message.reply_text(ADMINS_ONLY)
     return False
 
 
-def is_allowed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+def is_allowed(update: Update, context: BotContext) -> bool:
     """The chat is listed; without a chat (inline mode), the user's own private chat is."""
-    settings = settings_of(context)
+    settings = context.bot_data.settings
     chat, user = update.effective_chat, update.effective_user
     if chat is not None:
         return chat.id in settings.allowed_chat_ids
     return user is not None and user.id in settings.allowed_chat_ids
 
 
-async def only_allowed_chats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def only_allowed_chats(update: Update, context: BotContext) -> None:
     """Runs before every other handler (group -1): refuse once, then stop all handling.
 
     The stop is raised even when the refusal cannot be sent: after any other exception PTB

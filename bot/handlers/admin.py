@@ -6,10 +6,10 @@ import asyncio
 import html
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
+from bot.context import BotContext
 from bot.handlers.access import is_admin
-from bot.handlers.common import news_index, reply_html
+from bot.handlers.common import reply_html
 from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
 from index.service import IndexStats
@@ -28,20 +28,20 @@ def stats_html(stats: IndexStats) -> str:
     )
 
 
-async def stats(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def stats(update: Update, context: BotContext) -> None:
     """What the index holds and how the feeds are doing, for the operator."""
     if not await is_admin(update, context):
         return
-    index_stats = await asyncio.to_thread(news_index(context).stats)
+    index_stats = await asyncio.to_thread(context.bot_data.index.stats)
     blocks = [stats_html(index_stats), *await feed_stats_blocks(context)]
     await reply_html(update.effective_message, split_messages(blocks), quote=None)
 
 
-async def reload(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def reload(update: Update, context: BotContext) -> None:
     """Pick up what `newsbot ingest` wrote in another process, without a restart."""
     if not await is_admin(update, context):
         return
-    index = news_index(context)
+    index = context.bot_data.index
     changed = await asyncio.to_thread(index.reload)
     index_stats = await asyncio.to_thread(index.stats)
     articles = f"{index_stats.articles:,} article{'s' if index_stats.articles != 1 else ''}"

@@ -12,22 +12,19 @@ import asyncio
 import contextlib
 import html
 import re
-import secrets
-from collections import OrderedDict
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, MessageEntity, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
-from telegram.ext import ContextTypes, filters
+from telegram.ext import filters
 
+from bot.context import BotContext
 from bot.handlers.common import (
-    QUESTIONS,
-    news_index,
     reply_html,
-    settings_of,
     typing,
 )
+from bot.questions import Asked
 from bot.render import render_answer
 from index import Answer
 
@@ -99,39 +96,6 @@ def strip_mention(text: str, username: str | None) -> str:
 # -- the "More" store ------------------------------------------------------------------------
 
 
-@dataclass
-class Asked:
-    """A question with a "More" button: the article ids shown so far, in order."""
-
-    question: str
-    shown: list[str] = field(default_factory=list)
-    busy: bool = False  # a page is being fetched; a second press waits its turn
-
-
-class QuestionStore:
-    """The newest `size` questions behind "More" buttons, by short random key (LRU)."""
-
-    def __init__(self, size: int = 1024) -> None:
-        self.size = size
-        self._items: OrderedDict[str, Asked] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def add(self, asked: Asked) -> str:
-        key = secrets.token_urlsafe(6)  # 8 characters
-        self._items[key] = asked
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
-        return key
-
-    def get(self, key: str) -> Asked | None:
-        asked = self._items.get(key)
-        if asked is not None:
-            self._items.move_to_end(key)
-        return asked
-
-
 def more_button(key: str, start: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup.from_button(
         InlineKeyboardButton("More", callback_data=f"{MORE}:{key}:{start}")
@@ -148,9 +112,7 @@ def parse_more(data: str | None) -> tuple[str, int] | None:
 # -- handlers --------------------------------------------------------------------------------
 
 
-async def answer_question(
-    message: Message, question: str, context: ContextTypes.DEFAULT_TYPE
-) -> None:
+async def answer_question(message: Message, question: str, context: BotContext) -> None:
     """Search off the event loop, reply with the first page, offer "More" if there is more.
 
     No question (a bare `/ask`, a bare @mention) gets the usage line instead.
@@ -158,7 +120,7 @@ async def answer_question(
     if not question:
         await message.reply_text(USAGE, do_quote=True)
         return
-    index, page = news_index(context), settings_of(context).answer_articles
+    index, page = context.bot_data.index, context.bot_data.settings.answer_articles
     question = question[:QUESTION_CHARS]
     async with typing(message):
         # one extra article tells whether a "More" button is worth showing
@@ -166,41 +128,41 @@ async def answer_question(
     shown = answer.citations[:page]
     markup = None
     if answer.found and len(answer.citations) > page:
-        store: QuestionStore = context.bot_data[QUESTIONS]
+        store = context.bot_data.questions
         key = store.add(Asked(question, [c.article_id for c in shown]))
         markup = more_button(key, page + 1)
     texts = render_answer(replace(answer, citations=shown))
     await reply_html(message, texts, markup=markup)
 
 
-async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_command(update: Update, context: BotContext) -> None:
     """`/ask QUESTION` (or `/ask@BotName QUESTION`), in any chat."""
     message = update.effective_message
     question = " ".join((message.text or "").split()[1:])  # drop "/ask" or "/ask@BotName"
     await answer_question(message, question, context)
 
 
-async def timeline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def timeline_command(update: Update, context: BotContext) -> None:
     """`/timeline TOPIC`: the reports on a story in date order, one line each."""
     message = update.effective_message
     topic = " ".join((message.text or "").split()[1:])[:QUESTION_CHARS]
     async with typing(message):
-        answer = await asyncio.to_thread(news_index(context).timeline, topic)
+        answer = await asyncio.to_thread(context.bot_data.index.timeline, topic)
     await reply_html(message, render_answer(answer))
 
 
-async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def ask_message(update: Update, context: BotContext) -> None:
     """Plain text in private, or a group message that @mentions the bot or replies to it."""
     message = update.effective_message
     question = strip_mention(message.text or "", context.bot.username)
     await answer_question(message, question, context)
 
 
-async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def more(update: Update, context: BotContext) -> None:
     """The "More" button: the next page of citations, numbered on, as a new message."""
     query = update.callback_query
     parsed = parse_more(query.data)
-    store: QuestionStore = context.bot_data[QUESTIONS]
+    store = context.bot_data.questions
     asked = store.get(parsed[0]) if parsed else None
     message = query.message
     if parsed is None or asked is None or not isinstance(message, Message):
@@ -215,10 +177,10 @@ async def more(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer()
         with contextlib.suppress(BadRequest):  # cosmetic; fails on messages too old to edit
             await query.edit_message_reply_markup(None)  # the next page has its own button
-        page = settings_of(context).answer_articles
+        page = context.bot_data.settings.answer_articles
         async with typing(message):
             answer = await asyncio.to_thread(
-                news_index(context).answer, asked.question, len(asked.shown) + page + 1
+                context.bot_data.index.answer, asked.question, len(asked.shown) + page + 1
             )
         fresh = [c for c in answer.citations if c.article_id not in asked.shown]
         if not answer.found or not fresh:

@@ -9,25 +9,8 @@ from collections.abc import AsyncIterator, Sequence
 from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
-
-from index import NewsIndex
-from services.settings import Settings
-
-# bot_data keys, set once by build_application
-INDEX = "index"
-SETTINGS = "settings"
-QUESTIONS = "questions"
 
 TYPING_EVERY = 4.5  # seconds; Telegram shows a chat action for 5 s or until the next message
-
-
-def news_index(context: ContextTypes.DEFAULT_TYPE) -> NewsIndex:
-    return context.bot_data[INDEX]
-
-
-def settings_of(context: ContextTypes.DEFAULT_TYPE) -> Settings:
-    return context.bot_data[SETTINGS]
 
 
 @contextlib.asynccontextmanager

@@ -14,10 +14,11 @@ import logging
 from telegram import Message, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
-from bot.digests import UNSUBSCRIBE, now_of, send_digest_now, store_of
-from bot.handlers.common import reply_html, settings_of
+from bot.context import BotContext
+from bot.digests import UNSUBSCRIBE, send_digest_now
+from bot.handlers.common import reply_html
 from bot.render import split_messages
 from bot.render_digest import format_local_time
 from services.digests import grace_of
@@ -61,7 +62,7 @@ def is_anonymous_admin(message: Message | None) -> bool:
     )
 
 
-async def may_manage(update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+async def may_manage(update: Update, context: BotContext) -> bool:
     """Private chats: the user. Groups: administrators and the creator (asked via getChatMember)."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None:
@@ -87,10 +88,10 @@ def describe(sub: Subscription) -> str:
     return f"<code>{sub.id}</code> at <b>{sub.hhmm}</b> {_e(sub.tz)}{about}"
 
 
-def next_html(sub: Subscription, context: ContextTypes.DEFAULT_TYPE) -> str:
+def next_html(sub: Subscription, context: BotContext) -> str:
     """The next send time in the subscription's own zone ("due now" while it is being sent)."""
-    now = now_of(context.bot_data)
-    when = next_send(sub, now, grace_of(settings_of(context)))
+    now = context.bot_data.now()
+    when = next_send(sub, now, grace_of(context.bot_data.settings))
     return "due now" if when <= now else format_local_time(when, sub.zone)
 
 
@@ -106,20 +107,20 @@ def thread_of(message: Message) -> int | None:
 # -- commands --------------------------------------------------------------------------------
 
 
-async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def subscribe(update: Update, context: BotContext) -> None:
     """`/subscribe [HH:MM] [Area/City] [topic…]`: a daily digest in this chat (and topic)."""
     message, chat = update.effective_message, update.effective_chat
     if not await may_manage(update, context):
         await message.reply_text(ADMINS_ONLY, do_quote=True)
         return
-    store = store_of(context.bot_data)
+    store = context.bot_data.subscriptions
     chat_zone = store.chat_timezone(chat.id)
     try:
         request = parse_subscribe_args(context.args or [], chat_zone or "UTC")
     except UsageError as exc:
         await message.reply_text(usage_html(exc), do_quote=True)
         return
-    now = now_of(context.bot_data)
+    now = context.bot_data.now()
     user = update.effective_user
     try:
         sub = store.add(
@@ -149,10 +150,10 @@ async def subscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text, do_quote=True)
 
 
-async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def list_subscriptions(update: Update, context: BotContext) -> None:
     """`/subscriptions`: this chat's digests with their ids and next send times."""
     message, chat = update.effective_message, update.effective_chat
-    subs = store_of(context.bot_data).list_for_chat(chat.id)
+    subs = context.bot_data.subscriptions.list_for_chat(chat.id)
     if not subs:
         await message.reply_text(NONE_YET, do_quote=True)
         return
@@ -174,7 +175,7 @@ async def list_subscriptions(update: Update, context: ContextTypes.DEFAULT_TYPE)
     await reply_html(message, split_messages(blocks), quote=True)
 
 
-async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe(update: Update, context: BotContext) -> None:
     """`/unsubscribe ID` or `/unsubscribe all`."""
     message, chat = update.effective_message, update.effective_chat
     if not await may_manage(update, context):
@@ -185,7 +186,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     except UsageError as exc:
         await message.reply_text(_e(str(exc)), do_quote=True)
         return
-    store = store_of(context.bot_data)
+    store = context.bot_data.subscriptions
     if target == "all":
         removed = store.remove_all(chat.id)
         text = (
@@ -201,7 +202,7 @@ async def unsubscribe(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await message.reply_text(text, do_quote=True)
 
 
-async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def digest_command(update: Update, context: BotContext) -> None:
     """`/digest [topic]`: the digest now, without waiting for (or using up) the daily one."""
     message = update.effective_message
     try:
@@ -212,7 +213,7 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await send_digest_now(context.application, message, topic)
 
 
-async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unsubscribe_button(update: Update, context: BotContext) -> None:
     """The "Unsubscribe" button under a digest: stop it, confirm, take the button away."""
     query = update.callback_query
     chat = update.effective_chat
@@ -223,7 +224,7 @@ async def unsubscribe_button(update: Update, context: ContextTypes.DEFAULT_TYPE)
     if not await may_manage(update, context):
         await query.answer(BUTTON_ADMINS_ONLY, show_alert=True)
         return
-    store = store_of(context.bot_data)
+    store = context.bot_data.subscriptions
     sub = store.get(sub_id) if sub_id else None
     removed = sub is not None and store.remove(chat.id, sub.id)
     await query.answer("Unsubscribed." if removed else ALREADY_STOPPED)

@@ -6,14 +6,15 @@ import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError
-from telegram.ext import ContextTypes
+
+from bot.context import BotContext
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong while answering. Please try again."
 
 
-async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def on_error(update: object, context: BotContext) -> None:
     """Log the exception (the log filter keeps the token out) and apologise in the chat."""
     error = context.error
     if isinstance(error, Forbidden):  # blocked by the user or removed from the group

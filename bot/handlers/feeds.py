@@ -12,11 +12,12 @@ import logging
 from datetime import UTC, datetime
 
 from telegram import Update
-from telegram.ext import Application, CommandHandler, ContextTypes, filters
+from telegram.ext import Application, CommandHandler, filters
 
-from bot.feed_polling import FEED_POLLING, polling_job, polling_of
+from bot.context import BotContext
+from bot.feed_polling import polling_job, polling_of
 from bot.handlers.access import is_admin
-from bot.handlers.common import reply_html, settings_of, typing
+from bot.handlers.common import reply_html, typing
 from bot.render import split_messages
 from bot.render_feeds import (
     due_in,
@@ -50,9 +51,9 @@ def register_feed_handlers(application: Application) -> None:
     group[:] = [*handlers, *(h for h in group if h not in handlers)]
 
 
-def _schedule(context: ContextTypes.DEFAULT_TYPE, polling: FeedPolling, now: datetime) -> str:
+def _schedule(context: BotContext, polling: FeedPolling, now: datetime) -> str:
     job = polling_job(context.application)
-    every = settings_of(context).feed_poll_minutes if job is not None else None
+    every = context.bot_data.settings.feed_poll_minutes if job is not None else None
     return schedule_html(every, job.next_t if job else None, polling.running, now)
 
 
@@ -61,12 +62,12 @@ def _read_feed_list(path):
         return feeds.list()
 
 
-async def feed_stats_blocks(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+async def feed_stats_blocks(context: BotContext) -> list[str]:
     """The feeds section of /stats: one line per feed, and the last poll's summary."""
-    polling: FeedPolling | None = context.bot_data.get(FEED_POLLING)
+    polling: FeedPolling | None = context.bot_data.feed_polling
     now = datetime.now(UTC)
     if polling is None:  # live news not set up: only read a feed list that exists
-        path = settings_of(context).data_dir / FEEDS_DB
+        path = context.bot_data.settings.data_dir / FEEDS_DB
         feeds = await asyncio.to_thread(_read_feed_list, path) if path.exists() else []
         schedule = "not polled automatically (use /pollnow)"
     else:
@@ -78,7 +79,7 @@ async def feed_stats_blocks(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 # --- commands ---------------------------------------------------------------------------------
 
 
-async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def feeds_command(update: Update, context: BotContext) -> None:
     """Every followed feed: last fetch, last new article, errors; ids for /removefeed."""
     if not await is_admin(update, context):
         return
@@ -93,7 +94,7 @@ async def feeds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply_html(update.effective_message, split_messages(blocks), quote=None)
 
 
-async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def add_feed(update: Update, context: BotContext) -> None:
     """Follow a feed; it is fetched at the next poll, or at once with /pollnow."""
     if not await is_admin(update, context):
         return
@@ -119,7 +120,7 @@ async def add_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await message.reply_text(text)
 
 
-async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def remove_feed(update: Update, context: BotContext) -> None:
     """Stop following a feed, by its address or its #id; its articles stay in the index."""
     if not await is_admin(update, context):
         return
@@ -146,7 +147,7 @@ async def remove_feed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     )
 
 
-async def poll_now(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def poll_now(update: Update, context: BotContext) -> None:
     """Fetch every feed now (after a poll already running) and say what came in."""
     if not await is_admin(update, context):
         return

@@ -6,10 +6,10 @@ import asyncio
 import html
 
 from telegram import Update
-from telegram.ext import ContextTypes
 
 from bot.commands import help_html
-from bot.handlers.common import news_index, reply_html, settings_of, typing
+from bot.context import BotContext
+from bot.handlers.common import reply_html, typing
 from bot.render import format_date, render_latest, render_sources
 from index.service import IndexStats
 
@@ -33,16 +33,16 @@ def knowledge_html(stats: IndexStats) -> str:
     return text + "."
 
 
-def help_for(update: Update, context: ContextTypes.DEFAULT_TYPE) -> str:
+def help_for(update: Update, context: BotContext) -> str:
     """/help for this reader: admins also see their commands."""
     user = update.effective_user
-    admin = user is not None and user.id in settings_of(context).admin_user_ids
+    admin = user is not None and user.id in context.bot_data.settings.admin_user_ids
     return help_html(context.bot.username, admin=admin)
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def start(update: Update, context: BotContext) -> None:
     """What the bot knows, a few things to ask that it answers well, how to ask."""
-    index = news_index(context)
+    index = context.bot_data.index
     stats = await asyncio.to_thread(index.stats)
     suggestions = await asyncio.to_thread(index.suggestions)
     examples = "\n".join(f"• {html.escape(q, quote=False)}" for q in suggestions)
@@ -54,13 +54,13 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_message.reply_text(text)
 
 
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def help_command(update: Update, context: BotContext) -> None:
     await update.effective_message.reply_text(help_for(update, context))
 
 
-async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def sources(update: Update, context: BotContext) -> None:
     """Outlets with article counts and their latest dates."""
-    stats = await asyncio.to_thread(news_index(context).stats)
+    stats = await asyncio.to_thread(context.bot_data.index.stats)
     if stats.articles and not stats.sources:
         texts = [f"I have {_plural(stats.articles, 'article')}, but none names its outlet."]
     else:
@@ -68,15 +68,15 @@ async def sources(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_html(update.effective_message, texts, quote=None)
 
 
-async def latest(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def latest(update: Update, context: BotContext) -> None:
     """`/latest [topic]`: the newest articles, optionally only those on a topic."""
     message = update.effective_message
     topic = " ".join(context.args or []) or None
     async with typing(message):
-        rows = await asyncio.to_thread(news_index(context).latest, LATEST_ARTICLES, topic)
+        rows = await asyncio.to_thread(context.bot_data.index.latest, LATEST_ARTICLES, topic)
     await reply_html(message, render_latest(rows, topic), quote=None)
 
 
-async def unknown_command(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+async def unknown_command(update: Update, _context: BotContext) -> None:
     """A command the bot does not have, in a private chat."""
     await update.effective_message.reply_text("I don't know that command. See /help.")

@@ -10,9 +10,8 @@ from telegram import (
     InputTextMessageContent,
     Update,
 )
-from telegram.ext import ContextTypes
 
-from bot.handlers.common import news_index
+from bot.context import BotContext
 from bot.render import render_inline_result
 
 INLINE_RESULTS = 10
@@ -21,7 +20,7 @@ CACHE_SECONDS = 10  # short: the index grows while the bot runs
 START_PARAMETER = "inline"  # the button opens a private chat with `/start inline`
 
 
-async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def inline_query(update: Update, context: BotContext) -> None:
     """Answer with up to ten citations; an empty or unanswerable query gets a hint, no error."""
     query = update.inline_query
     text = " ".join(query.query.split())
@@ -34,7 +33,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             ),
         )
         return
-    answer = await asyncio.to_thread(news_index(context).answer, text, INLINE_RESULTS)
+    answer = await asyncio.to_thread(context.bot_data.index.answer, text, INLINE_RESULTS)
     if not answer.found:
         await query.answer(
             [],
