@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import heapq
 import math
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -567,13 +566,8 @@ class Searcher:
         self._caches()
         phrase = '"' + " ".join(words(name)) + '"'
         if phrase not in self._df_cache:
-            try:
-                row = self.store.conn.execute(
-                    "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (phrase,)
-                ).fetchone()
-                self._df_cache[phrase] = int(row[0])
-            except sqlite3.OperationalError:
-                self._df_cache[phrase] = -1
+            count = self.store.matching_chunks(phrase)
+            self._df_cache[phrase] = -1 if count is None else count
         return self._df_cache[phrase]
 
     def _bm25(self, terms: tuple[str, ...]) -> dict[int, float]:
@@ -582,19 +576,7 @@ class Searcher:
         One query serves the global ranking and each named outlet's; filtering in SQL (a
         `rowid IN (...)` beside MATCH) is a hundred times slower than filtering here.
         """
-        if not terms:
-            return {}
-        match = " OR ".join(f'"{t}"' for t in terms)
-        weight = self.config.title_weight
-        sql = (
-            f"SELECT rowid, -bm25(chunks_fts, {weight}, 1.0) FROM chunks_fts"
-            " WHERE chunks_fts MATCH ? ORDER BY 2 DESC LIMIT ?"
-        )
-        try:
-            rows = self.store.conn.execute(sql, (match, self.config.lexical_pool)).fetchall()
-        except sqlite3.OperationalError:
-            return {}
-        return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
+        return self.store.bm25(terms, self.config.title_weight, self.config.lexical_pool)
 
     def _stem_weights(self, text: str) -> tuple[dict[str, float], float]:
         """IDF weight of each query term of `text`, keyed by its stem, and their sum."""
@@ -604,19 +586,12 @@ class Searcher:
     def term_weights(self, terms: list[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""
         self._caches()
-        conn = self.store.conn
-        total = conn.execute("SELECT count(*) FROM chunks").fetchone()[0] or 1
+        total = self.store.chunk_count() or 1
         weights: dict[str, float] = {}
         for term in terms:
             if term not in self._df_cache:
-                try:
-                    row = conn.execute(
-                        "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?",
-                        (f'text:"{term}"',),
-                    ).fetchone()
-                    self._df_cache[term] = int(row[0])
-                except sqlite3.OperationalError:
-                    self._df_cache[term] = 0
+                count = self.store.matching_chunks(f'text:"{term}"')
+                self._df_cache[term] = count or 0
             df = self._df_cache[term]
             weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Article
+from db.sqlite import SchemaTooNew
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
 from index.chunking import Chunk, chunk_article, sentence_spans
 from index.embedder import DEFAULT_MODEL, Embedder
@@ -72,6 +73,8 @@ class IndexStats:
     dim: int | None
     generation: int
     size_bytes: int
+    # chunks indexed before sentence vectors existed: they rank without the sentence rerank
+    missing_sentence_vectors: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +116,8 @@ class NewsIndex:
         try:
             self.store = Store(db_path)
             stored_model = self.store.get_meta("model")
+        except SchemaTooNew as exc:
+            raise NewsIndexError(str(exc)) from exc
         except sqlite3.DatabaseError as exc:
             raise NewsIndexError(
                 f"the index database {db_path} is damaged ({exc}); move the folder away and "
@@ -462,22 +467,18 @@ class NewsIndex:
         return chosen
 
     def stats(self) -> IndexStats:
-        conn = self.store.conn
-        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        first, last = conn.execute(
-            "SELECT min(published_at), max(published_at) FROM articles"
-        ).fetchone()
+        first, last = self.store.published_range()
         size = sum(p.stat().st_size for p in self.data_dir.iterdir() if p.is_file())
         dim = self.store.get_meta("dim")
         return IndexStats(
-            articles=articles,
-            chunks=chunks,
+            articles=self.store.article_count(),
+            chunks=self.store.chunk_count(),
             sources=self.store.sources(),
-            first=datetime.fromisoformat(first) if first else None,
-            last=datetime.fromisoformat(last) if last else None,
+            first=first,
+            last=last,
             model=self.store.get_meta("model"),
             dim=int(dim) if dim else None,
             generation=self.generation,
             size_bytes=size,
+            missing_sentence_vectors=self.store.missing_sentence_vectors(),
         )
