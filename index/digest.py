@@ -47,10 +47,11 @@ def select_digest(
     if not ids:
         return []
     if topic:
+        intent = index.parse(topic)
         answer = index.answer(
-            topic, top=max_items * 3, filters=Filters(article_ids=tuple(ids)), refuse=False
+            intent, top=max_items * 3, filters=Filters(article_ids=tuple(ids)), refuse=False
         )
-        weights = index.searcher.term_weights(list(index.parse(topic).terms))
+        weights = index.searcher.weights(intent)
         matching = [c for c in answer.citations if on_topic(c, weights)]
         rows = index.store.articles(c.article_id for c in matching)
         lines = {c.article_id: " ".join(c.quotes) for c in matching}

@@ -17,7 +17,33 @@ _ARTICLE = "id, title, source, url, published_at, highlights, ingested_at"
 
 
 class ArticleFilter(Protocol):
-    def sql(self) -> tuple[str, list[object]]: ...
+    """What `index.search.Filters` holds: a published range, outlets, article ids."""
+
+    since: datetime | None
+    until: datetime | None
+    sources: tuple[str, ...]
+    article_ids: tuple[str, ...] | None
+
+
+def filter_where(filters: ArticleFilter) -> tuple[str, list[object]]:
+    """The WHERE clause (over `articles a`) and its parameters for a filter."""
+    clauses: list[str] = []
+    params: list[object] = []
+    if filters.since:
+        clauses.append("a.published_at >= ?")
+        params.append(iso(filters.since))
+    if filters.until:
+        clauses.append("a.published_at < ?")
+        params.append(iso(filters.until))
+    if filters.sources:
+        marks = ",".join("?" * len(filters.sources))
+        clauses.append(f"lower(a.source) IN ({marks})")
+        params.extend(s.lower() for s in filters.sources)
+    if filters.article_ids is not None:
+        marks = ",".join("?" * len(filters.article_ids))
+        clauses.append(f"a.id IN ({marks})")
+        params.extend(filters.article_ids)
+    return " AND ".join(clauses) or "1", params
 
 
 class ArticleReads:
@@ -110,7 +136,7 @@ class ArticleReads:
 
     def list_articles(self, filters: ArticleFilter) -> list[ArticleRow]:
         """Articles matching `filters` (an `index.search.Filters`), newest first."""
-        where, params = filters.sql()
+        where, params = filter_where(filters)
         rows = self.conn.execute(
             "SELECT a.id, a.title, a.source, a.url, a.published_at, a.highlights, a.ingested_at"
             f" FROM articles a WHERE {where}"
@@ -187,8 +213,16 @@ class ArticleReads:
         )
         return {r[0]: (r[1], r[2], parse_iso(r[3])) for r in rows_in(self.conn, sql, ids)}
 
-    def chunk_ids_where(self, where: str, params: Sequence[object]) -> list[int]:
-        """Chunk ids of the articles matching a filter (used to restrict vector search)."""
+    def chunk_ids_matching(self, filters: ArticleFilter) -> list[int]:
+        """Chunk ids of the articles a filter lets through (to restrict vector search)."""
+        where, params = filter_where(filters)
+        return self._chunk_ids_where(where, params)
+
+    def source_chunk_ids(self, source: str) -> list[int]:
+        """Chunk ids of one outlet's articles (its name exactly as stored)."""
+        return self._chunk_ids_where("a.source = ?", [source])
+
+    def _chunk_ids_where(self, where: str, params: Sequence[object]) -> list[int]:
         rows = self.conn.execute(
             f"SELECT c.id FROM chunks c JOIN articles a ON a.id = c.article_id WHERE {where}",
             list(params),
