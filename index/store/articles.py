@@ -233,7 +233,5 @@ class ArticleReads:
         """Every chunk id, in order."""
         return [row[0] for row in self.conn.execute("SELECT id FROM chunks ORDER BY id")]
 
-    all_vectors_order = chunk_ids
-
     def chunk_count(self) -> int:
         return int(self.conn.execute("SELECT count(*) FROM chunks").fetchone()[0])
