@@ -3,6 +3,7 @@ each batch one transaction with the FAISS generation that matches it; removing a
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,6 +22,22 @@ if TYPE_CHECKING:
 
 ProgressCallback = Callable[[int], None]
 Batch = list[tuple[Article, bool, list[Chunk]]]  # (article, is an update, its chunks)
+
+
+class NewsIndexError(Exception):
+    """The index cannot be used as asked; the message says what to do."""
+
+
+def _check_base(index: NewsIndex, conn: sqlite3.Connection, previous: int) -> None:
+    """Inside the write transaction (which holds SQLite's write lock): the generation this
+    batch builds on is still the committed one. Another process that committed meanwhile
+    would otherwise see its vectors file overwritten and its rows collide with these."""
+    committed = int(Store.get_meta_in(conn, "generation") or 0)
+    if committed != previous:
+        raise NewsIndexError(
+            f"another newsbot process wrote to {index.data_dir} during this ingest; this batch "
+            "was not written. Run the ingest again (it skips what is already indexed)."
+        )
 
 
 @dataclass
@@ -124,6 +141,7 @@ def _write_batch(
     new_vectors = current.copy() if previous else Vectors(embedder.dim)
     generation = previous + 1
     with index.store.write() as conn:
+        _check_base(index, conn, previous)
         updated_ids = [a.id for a, is_update, _ in batch if is_update]
         old_chunks = Store.chunk_ids_of(conn, updated_ids)
         Store.delete_articles(conn, updated_ids)
@@ -156,6 +174,7 @@ def remove(index: NewsIndex, article_id: str) -> bool:
     new_vectors = current.copy()
     generation = previous + 1
     with index.store.write() as conn:
+        _check_base(index, conn, previous)
         old_chunks = Store.chunk_ids_of(conn, [article_id])
         Store.delete_articles(conn, [article_id])
         new_vectors.remove(old_chunks)

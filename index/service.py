@@ -23,7 +23,7 @@ from db.sqlite import SchemaTooNew
 from index import ingest as writing
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
 from index.embedder import DEFAULT_MODEL, Embedder
-from index.ingest import IngestReport, ProgressCallback
+from index.ingest import IngestReport, NewsIndexError, ProgressCallback
 from index.query import QueryIntent
 from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.store import ArticleRow, Store
@@ -36,10 +36,6 @@ UNKNOWN_WORDS_HINT = (
     "None of those words appear in the reporting I have. Try other words, or ask a question "
     "about the news."
 )
-
-
-class NewsIndexError(Exception):
-    """The index cannot be used as asked; the message says what to do."""
 
 
 @dataclass(frozen=True)
@@ -205,11 +201,13 @@ class NewsIndex:
         time recorded for digests (the clock's time by default).
         """
         with self._ingest_lock:
+            self.reload()  # another process may have written since: build on its generation
             return writing.ingest(self, articles, progress, batch_chunks, on_chunked, now)
 
     def remove(self, article_id: str) -> bool:
         """Delete one article and its chunks; False when there is no such article."""
         with self._ingest_lock:
+            self.reload()
             return writing.remove(self, article_id)
 
     def published(self) -> tuple[int, Vectors]:

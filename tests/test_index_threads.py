@@ -7,6 +7,7 @@ import threading
 
 from corpus.models import Article
 from index import Answer, NewsIndex
+from index.embedder import Embedder
 
 
 def story(i: int) -> Article:
@@ -68,3 +69,16 @@ def test_searches_while_ingests_switch_generations(news_index: NewsIndex) -> Non
         assert answer.abstained or answer.citations
         for citation in answer.citations:
             assert citation.article_id and citation.title and citation.quotes
+
+
+def test_an_ingest_builds_on_what_another_process_committed(
+    news_index: NewsIndex, embedder: Embedder
+) -> None:
+    other = NewsIndex(news_index.data_dir, embedder=embedder)  # another process, opened now
+    news_index.ingest([story(1)])
+    other.ingest([story(2)])  # its in-memory generation is stale: it picks up the newer one
+    stats = other.stats()
+    assert stats.articles == 2 and stats.generation == 2
+    assert len(other.vectors()) == stats.chunks
+    assert news_index.reload() and len(news_index.vectors()) == stats.chunks
+    other.close()

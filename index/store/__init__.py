@@ -57,7 +57,11 @@ class Store(ArticleReads, WordReads):
         self.close()
 
     def get_meta(self, key: str, conn: sqlite3.Connection | None = None) -> str | None:
-        row = (conn or self.conn).execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return self.get_meta_in(conn or self.conn, key)
+
+    @staticmethod
+    def get_meta_in(conn: sqlite3.Connection, key: str) -> str | None:
+        row = conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
         return row[0] if row else None
 
     @staticmethod
