@@ -32,13 +32,7 @@ class DigestItem:
 
 def new_article_ids(index: NewsIndex, since: datetime, until: datetime) -> list[str]:
     """Articles that arrived in the window: ingested in it, or published in it."""
-    rows = index.store.conn.execute(
-        "SELECT id FROM articles WHERE (ingested_at > ? AND ingested_at <= ?)"
-        " OR (published_at > ? AND published_at <= ?)"
-        " ORDER BY coalesce(published_at, ingested_at) DESC",
-        (since.isoformat(), until.isoformat(), since.isoformat(), until.isoformat()),
-    )
-    return [row[0] for row in rows]
+    return index.store.arrived_between(since, until)
 
 
 def select_digest(
@@ -53,10 +47,11 @@ def select_digest(
     if not ids:
         return []
     if topic:
+        intent = index.parse(topic)
         answer = index.answer(
-            topic, top=max_items * 3, filters=Filters(article_ids=tuple(ids)), refuse=False
+            intent, top=max_items * 3, filters=Filters(article_ids=tuple(ids)), refuse=False
         )
-        weights = index.searcher.term_weights(list(index.parse(topic).terms))
+        weights = index.searcher.weights(intent)
         matching = [c for c in answer.citations if on_topic(c, weights)]
         rows = index.store.articles(c.article_id for c in matching)
         lines = {c.article_id: " ".join(c.quotes) for c in matching}
@@ -82,13 +77,11 @@ def select_digest(
 
 def _lead_line(index: NewsIndex, article: ArticleRow) -> str:
     """The article's best sentence for its own title (what the story is about)."""
-    row = index.store.conn.execute(
-        "SELECT text FROM chunks WHERE article_id=? ORDER BY position LIMIT 1", (article.id,)
-    ).fetchone()
-    if row is None:
+    chunk = index.store.first_chunk(article.id)
+    if chunk is None:
         return ""
     weights = dict.fromkeys(query_terms(article.title), 1.0)
-    quotes = best_sentences(row[0], weights, limit=1)
+    quotes = best_sentences(chunk.text, weights, limit=1)
     return quotes[0] if quotes else ""
 
 
@@ -116,13 +109,11 @@ def _first_chunk_vectors(index: NewsIndex, ids: list[str]) -> dict[str, np.ndarr
     out: dict[str, np.ndarray] = {}
     vectors = index.vectors()
     for article_id in ids:
-        row = index.store.conn.execute(
-            "SELECT id FROM chunks WHERE article_id=? ORDER BY position LIMIT 1", (article_id,)
-        ).fetchone()
-        if row is None:
+        chunk = index.store.first_chunk(article_id)
+        if chunk is None:
             continue
         try:
-            out[article_id] = vectors.index.reconstruct(int(row[0]))
+            out[article_id] = vectors.index.reconstruct(chunk.id)
         except RuntimeError:
             continue
     return out

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from functools import cached_property
 
-from index.text import STOPWORDS, query_terms
+from index.text import STOPWORDS, query_terms, stem, words
 from index.when import WEEKDAYS, Period, periods_in, wants_recent, without_periods
 
 _MONTH_NAMES = (
@@ -78,6 +79,32 @@ class QueryIntent:
     def parts(self) -> tuple[str, ...]:
         """The pieces of the question that get a vector of their own: clauses, then claims."""
         return tuple(dict.fromkeys([clause for clause, _ in self.clauses] + list(self.claims)))
+
+    # Derived once, on first use, and shared by ranking, refusal and quoting.
+
+    @cached_property
+    def tokens(self) -> tuple[str, ...]:
+        """Every word of `text`, lower-cased, in order."""
+        return tuple(words(self.text))
+
+    @cached_property
+    def content_stems(self) -> tuple[str, ...]:
+        """The stems of `text`'s content words, in order (adjacent ones make word pairs)."""
+        return tuple(stem(w) for w in self.tokens if w not in STOPWORDS)
+
+    @cached_property
+    def text_terms(self) -> tuple[str, ...]:
+        """Content words of all of `text`, time words included (`terms` leaves those out)."""
+        return tuple(query_terms(self.text))
+
+    def terms_of(self, part: str) -> tuple[str, ...]:
+        """Content words of one part of the question (a clause or a claim)."""
+        found = self._part_terms.get(part)
+        return found if found is not None else tuple(query_terms(part))
+
+    @cached_property
+    def _part_terms(self) -> dict[str, tuple[str, ...]]:
+        return {part: tuple(query_terms(part)) for part in self.parts}
 
     def period(self) -> Period | None:
         """The time the question asks about (all the periods it names, end to end)."""

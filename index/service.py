@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,12 +19,14 @@ from typing import Any
 import numpy as np
 
 from corpus.models import Article
+from db.sqlite import SchemaTooNew
+from index import ingest as writing
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
-from index.chunking import Chunk, chunk_article, sentence_spans
 from index.embedder import DEFAULT_MODEL, Embedder
+from index.ingest import IngestReport, NewsIndexError, ProgressCallback
 from index.query import QueryIntent
 from index.search import Filters, Passage, RetrievalConfig, Searcher
-from index.store import ArticleRow, Store, body_hash
+from index.store import ArticleRow, Store
 from index.vectors import Vectors
 
 DB_NAME = "news.sqlite"
@@ -35,30 +36,6 @@ UNKNOWN_WORDS_HINT = (
     "None of those words appear in the reporting I have. Try other words, or ask a question "
     "about the news."
 )
-ProgressCallback = Callable[[int], None]
-
-
-class NewsIndexError(Exception):
-    """The index cannot be used as asked; the message says what to do."""
-
-
-@dataclass
-class IngestReport:
-    new: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    duplicates: int = 0
-    failed: int = 0
-    chunks: int = 0
-    seconds: float = 0.0
-    new_ids: list[str] = field(default_factory=list)
-
-    def summary(self) -> str:
-        return (
-            f"{self.new} new, {self.updated} updated, {self.unchanged} unchanged, "
-            f"{self.duplicates} duplicate, {self.failed} failed; "
-            f"{self.chunks} chunks in {self.seconds:.1f} s"
-        )
 
 
 @dataclass(frozen=True)
@@ -72,6 +49,8 @@ class IndexStats:
     dim: int | None
     generation: int
     size_bytes: int
+    # chunks indexed before sentence vectors existed: they rank without the sentence rerank
+    missing_sentence_vectors: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -113,6 +92,8 @@ class NewsIndex:
         try:
             self.store = Store(db_path)
             stored_model = self.store.get_meta("model")
+        except SchemaTooNew as exc:
+            raise NewsIndexError(str(exc)) from exc
         except sqlite3.DatabaseError as exc:
             raise NewsIndexError(
                 f"the index database {db_path} is damaged ({exc}); move the folder away and "
@@ -129,17 +110,14 @@ class NewsIndex:
         # so they never queue behind it. A caller-supplied embedder serves both.
         self._ingest_embedder = embedder
         self._embedder_lock = threading.Lock()
-        self._swap_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
-        self.generation = 0
-        self._vectors: Vectors | None = None
+        self._published: tuple[int, Vectors] | None = None
         self.reload()
         self.quote_tuning = QuoteWeights()
         self.searcher = Searcher(
             self.store,
             self._encode,
-            self.vectors,
-            lambda: self.generation,
+            self.published,
             config,
             common_word=lambda word: self.embedder.is_common_word(word),
         )
@@ -174,14 +152,18 @@ class NewsIndex:
     def _encode(self, question: str, parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         return self.embedder.encode_question(question, parts)
 
+    @property
+    def generation(self) -> int:
+        """The FAISS generation in use (the one `meta.generation` names)."""
+        return self.published()[0]
+
     def vectors(self) -> Vectors:
-        assert self._vectors is not None
-        return self._vectors
+        return self.published()[1]
 
     def reload(self) -> bool:
         """Pick up a newer generation written by another process; True when it changed."""
         generation = int(self.store.get_meta("generation") or 0)
-        if self._vectors is not None and generation == self.generation:
+        if self._published is not None and generation == self.generation:
             return False
         dim = int(self.store.get_meta("dim") or 0)
         if generation == 0:
@@ -194,8 +176,7 @@ class NewsIndex:
                     f"the vector file for generation {generation} in {self.data_dir} is missing "
                     f"or damaged ({exc}); move the folder away and run `newsbot ingest` again"
                 ) from exc
-        with self._swap_lock:
-            self._vectors, self.generation = vectors, generation
+        self._published = (generation, vectors)
         return True
 
     def close(self) -> None:
@@ -219,121 +200,26 @@ class NewsIndex:
         `progress` is called with the number of chunks embedded so far; `now` is the arrival
         time recorded for digests (the clock's time by default).
         """
-        started = time.perf_counter()
-        report = IngestReport()
-        articles = list({a.id: a for a in articles}.values())
         with self._ingest_lock:
-            known = self.store.hashes([a.id for a in articles])
-            todo: list[tuple[Article, bool]] = []
-            seen_bodies: set[str] = set()
-            for article in articles:
-                if known.get(article.id) == article.content_hash:
-                    report.unchanged += 1
-                    continue
-                digest = body_hash(article)
-                twin = self.store.article_with_body_hash(digest)
-                if digest in seen_bodies or (twin is not None and twin != article.id):
-                    report.duplicates += 1
-                    continue
-                seen_bodies.add(digest)
-                todo.append((article, article.id in known))
-            if not todo:
-                report.seconds = time.perf_counter() - started
-                return report
-            embedder = self.ingest_embedder
-            batch: list[tuple[Article, bool, list[Chunk]]] = []
-            pending = 0
-            done = 0
-            for article, is_update in todo:
-                chunks = chunk_article(article, embedder.count_tokens, self.max_chunk_tokens)
-                batch.append((article, is_update, chunks))
-                pending += len(chunks)
-                if on_chunked:
-                    on_chunked(len(chunks))
-                if pending >= batch_chunks:
-                    done = self._write_batch(batch, report, progress, done, now)
-                    batch, pending = [], 0
-            if batch:
-                self._write_batch(batch, report, progress, done, now)
-        report.seconds = time.perf_counter() - started
-        return report
-
-    def _write_batch(
-        self,
-        batch: list[tuple[Article, bool, list[Chunk]]],
-        report: IngestReport,
-        progress: ProgressCallback | None,
-        done: int,
-        now: datetime | None,
-    ) -> int:
-        flat = [c for _, _, chunks in batch for c in chunks]
-        embedder = self.ingest_embedder
-        # Encode longest first across the whole batch, as one `encode` call would (less padding
-        # per model batch), but in steps, so progress can be reported.
-        order = sorted(range(len(flat)), key=lambda i: len(flat[i].embed_text), reverse=True)
-        vectors = np.zeros((len(flat), embedder.dim), np.float32)
-        sentence_vectors: list[np.ndarray] = [vectors[:0]] * len(flat)
-        step = 256
-        for start in range(0, len(order), step):
-            rows = order[start : start + step]
-            passages, sentences = embedder.encode_passages(
-                [flat[i].embed_text for i in rows], [sentence_spans(flat[i]) for i in rows]
-            )
-            vectors[rows] = passages
-            for i, matrix in zip(rows, sentences, strict=True):
-                sentence_vectors[i] = matrix
-            done += len(rows)
-            if progress:
-                progress(done)
-
-        now = now or datetime.now(UTC)
-        new_vectors = self.vectors().copy() if self.generation else Vectors(embedder.dim)
-        with self.store.write() as conn:
-            updated_ids = [a.id for a, is_update, _ in batch if is_update]
-            old_chunks = Store.chunk_ids_of(conn, updated_ids)
-            Store.delete_articles(conn, updated_ids)
-            new_ids: list[int] = []
-            for article, _, chunks in batch:
-                new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
-            Store.insert_sentence_vectors(conn, zip(new_ids, sentence_vectors, strict=True))
-            new_vectors.remove(old_chunks)
-            new_vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
-            generation = self.generation + 1
-            new_vectors.save(self.data_dir, generation)
-            Store.set_meta(conn, "generation", str(generation))
-            Store.set_meta(conn, "model", self.model_name)
-            Store.set_meta(conn, "dim", str(embedder.dim))
-        previous = self.generation
-        with self._swap_lock:
-            self._vectors, self.generation = new_vectors, generation
-        Vectors.prune(self.data_dir, keep={generation, previous})
-        for article, is_update, chunks in batch:
-            if is_update:
-                report.updated += 1
-            else:
-                report.new += 1
-                report.new_ids.append(article.id)
-            report.chunks += len(chunks)
-        return done
+            self.reload()  # another process may have written since: build on its generation
+            return writing.ingest(self, articles, progress, batch_chunks, on_chunked, now)
 
     def remove(self, article_id: str) -> bool:
         """Delete one article and its chunks; False when there is no such article."""
         with self._ingest_lock:
-            if not self.store.hashes([article_id]):
-                return False
-            new_vectors = self.vectors().copy()
-            with self.store.write() as conn:
-                old_chunks = Store.chunk_ids_of(conn, [article_id])
-                Store.delete_articles(conn, [article_id])
-                new_vectors.remove(old_chunks)
-                generation = self.generation + 1
-                new_vectors.save(self.data_dir, generation)
-                Store.set_meta(conn, "generation", str(generation))
-            previous = self.generation
-            with self._swap_lock:
-                self._vectors, self.generation = new_vectors, generation
-            Vectors.prune(self.data_dir, keep={generation, previous})
-            return True
+            self.reload()
+            return writing.remove(self, article_id)
+
+    def published(self) -> tuple[int, Vectors]:
+        """The current generation and its vectors, read together."""
+        assert self._published is not None
+        return self._published
+
+    def publish(self, generation: int, vectors: Vectors, previous: int) -> None:
+        """Swap in a committed generation (one reference: readers see the old pair or the
+        new one) and delete the files of those before `previous`."""
+        self._published = (generation, vectors)
+        Vectors.prune(self.data_dir, keep={generation, previous})
 
     # -- reading ----------------------------------------------------------------------------
 
@@ -361,7 +247,7 @@ class NewsIndex:
 
     def answer(
         self,
-        question: str,
+        question: str | QueryIntent,
         top: int = 5,
         filters: Filters | None = None,
         now: datetime | None = None,
@@ -373,17 +259,19 @@ class NewsIndex:
         when nothing from then answers it, from the closest reporting on the topic, with the
         period named so the reader knows. An empty question, or one whose words no article
         uses, gets a hint instead of quotes. `refuse=False` cites the best matches even when
-        they are weak (a keyword alert judges relevance by its own rule).
+        they are weak (a keyword alert judges relevance by its own rule). A question already
+        parsed (`parse`) is not parsed again.
         """
-        if not question.strip():
-            return Answer(question, abstained=True, hint=ASK_HINT)
-        intent = self.parse(question, now)
+        asked = question.question if isinstance(question, QueryIntent) else question
+        if not asked.strip():
+            return Answer(asked, abstained=True, hint=ASK_HINT)
+        intent = question if isinstance(question, QueryIntent) else self.parse(question, now)
         if not intent.terms:
-            return Answer(question, abstained=True, hint=ASK_HINT)
+            return Answer(asked, abstained=True, hint=ASK_HINT)
         if self.searcher.unknown_words(intent):
-            return Answer(question, abstained=True, hint=UNKNOWN_WORDS_HINT)
+            return Answer(asked, abstained=True, hint=UNKNOWN_WORDS_HINT)
         if intent.story:
-            return self.timeline(question, now=now, filters=filters)
+            return self.timeline(intent, now=now, filters=filters)
         depth = max(10, top * 3)
         period = intent.period() if len(intent.clauses) < 2 else None
         if period is not None:
@@ -394,36 +282,35 @@ class NewsIndex:
         passages = self.searcher.search(intent, depth, filters)
         confidence = self.searcher.config.fallback_confidence if period else 0.5
         if not passages or (refuse and self.searcher.abstain(intent, passages, confidence)):
-            return Answer(question, (), abstained=True)
+            return Answer(asked, (), abstained=True)
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
 
     def timeline(
         self,
-        topic: str,
+        topic: str | QueryIntent,
         limit: int = 10,
         filters: Filters | None = None,
         now: datetime | None = None,
     ) -> Answer:
         """The reports on a story in date order, one sentence each (at most `limit`)."""
-        if not topic.strip():
-            return Answer(topic, abstained=True, hint=TIMELINE_HINT)
-        intent = self.parse(topic, now)
+        asked = topic.question if isinstance(topic, QueryIntent) else topic
+        if not asked.strip():
+            return Answer(asked, abstained=True, hint=TIMELINE_HINT)
+        intent = topic if isinstance(topic, QueryIntent) else self.parse(topic, now)
         if not intent.terms:
-            return Answer(topic, abstained=True, hint=TIMELINE_HINT)
+            return Answer(asked, abstained=True, hint=TIMELINE_HINT)
         passages, abstained = self.retrieve(intent, max(40, limit * 4), filters)
         if abstained:
-            return Answer(topic, (), abstained=True, timeline=True)
-        weights = self.searcher.term_weights(list(intent.terms))
-        answer = build_timeline(intent.text, passages, weights, limit=limit)
-        return replace(answer, question=topic)
+            return Answer(asked, (), abstained=True, timeline=True)
+        answer = build_timeline(intent.text, passages, self.searcher.weights(intent), limit=limit)
+        return replace(answer, question=asked)
 
     def _build(self, intent: QueryIntent, passages: list[Passage], top: int) -> Answer:
-        weights = self.searcher.term_weights(list(intent.terms))
         answer = build_answer(
             intent.text,
             passages,
-            weights,
+            self.searcher.weights(intent),
             max_articles=top,
             kind=intent.asks,
             tuning=self.quote_tuning,
@@ -436,8 +323,9 @@ class NewsIndex:
         """The newest articles, optionally only those on `topic` (most of its words in them)."""
         if not topic:
             return self.store.latest(limit)
-        answer = self.answer(topic, top=max(limit * 3, 10), refuse=False)
-        weights = self.searcher.term_weights(list(self.parse(topic).terms))
+        intent = self.parse(topic)
+        answer = self.answer(intent, top=max(limit * 3, 10), refuse=False)
+        weights = self.searcher.weights(intent)
         ids = [c.article_id for c in answer.citations if on_topic(c, weights)]
         rows = self.store.articles(ids)
         found = [rows[i] for i in ids if i in rows]
@@ -462,22 +350,18 @@ class NewsIndex:
         return chosen
 
     def stats(self) -> IndexStats:
-        conn = self.store.conn
-        articles = conn.execute("SELECT count(*) FROM articles").fetchone()[0]
-        chunks = conn.execute("SELECT count(*) FROM chunks").fetchone()[0]
-        first, last = conn.execute(
-            "SELECT min(published_at), max(published_at) FROM articles"
-        ).fetchone()
+        first, last = self.store.published_range()
         size = sum(p.stat().st_size for p in self.data_dir.iterdir() if p.is_file())
         dim = self.store.get_meta("dim")
         return IndexStats(
-            articles=articles,
-            chunks=chunks,
+            articles=self.store.article_count(),
+            chunks=self.store.chunk_count(),
             sources=self.store.sources(),
-            first=datetime.fromisoformat(first) if first else None,
-            last=datetime.fromisoformat(last) if last else None,
+            first=first,
+            last=last,
             model=self.store.get_meta("model"),
             dim=int(dim) if dim else None,
             generation=self.generation,
             size_bytes=size,
+            missing_sentence_vectors=self.store.missing_sentence_vectors(),
         )

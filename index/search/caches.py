@@ -1,0 +1,83 @@
+"""What searches read again and again, for one generation of the index.
+
+A new generation (an ingest committed) gets a new `Generation` object; the old one is never
+cleared, so a search that started before the swap reads a consistent set of counts to its end
+while the next search starts on the new one. Within a generation the lookups fill in lazily
+(every thread would compute the same value, so a race only costs a repeated query).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import datetime
+from functools import cached_property
+
+from index.query import QueryAnalyser
+from index.spelling import Speller
+from index.store import Store
+from index.text import stem, words
+from index.vectors import Vectors
+
+
+class Generation:
+    """One generation of the index as searches see it: its vectors, and caches of document
+    frequencies (IDF), phrase counts, each outlet's chunks, the outlets a question can name,
+    the newest article's date and the spelling vocabulary."""
+
+    def __init__(self, number: int, store: Store, vectors: Vectors) -> None:
+        self.number = number
+        self.store = store
+        self.vectors = vectors
+        self.df: dict[str, int] = {}  # term -> chunks holding it; '"a phrase"' -> chunks
+        self._source_chunks: dict[str, list[int]] = {}
+        self.speller = Speller(store)
+
+    @cached_property
+    def analyser(self) -> QueryAnalyser:
+        return QueryAnalyser([s for s, _, _ in self.store.sources()])
+
+    @cached_property
+    def newest(self) -> datetime | None:
+        """When the newest article was published: what 'recent' is measured from."""
+        return self.store.newest_published()
+
+    @cached_property
+    def chunk_count(self) -> int:
+        return self.store.chunk_count()
+
+    def source_chunks(self, source: str) -> list[int]:
+        chunks = self._source_chunks.get(source)
+        if chunks is None:
+            chunks = self._source_chunks[source] = self.store.source_chunk_ids(source)
+        return chunks
+
+    def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
+        """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""
+        total = self.chunk_count or 1
+        weights: dict[str, float] = {}
+        for term in terms:
+            df = self.df.get(term)
+            if df is None:
+                df = self.df[term] = self.store.matching_chunks(f'text:"{term}"') or 0
+            weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        return weights
+
+    def stem_weights(self, terms: Sequence[str]) -> tuple[dict[str, float], float]:
+        """IDF weight of each of `terms`, keyed by its stem, and their sum."""
+        weights = {stem(t): w for t, w in self.term_weights(terms).items()}
+        return weights, sum(weights.values()) or 1.0
+
+    def unknown(self, term: str) -> bool:
+        """No chunk holds the term (looked up by `term_weights` first)."""
+        return self.df.get(term, 1) == 0
+
+    def mentions(self, name: str) -> int:
+        """How many chunks mention a name as a phrase (FTS5 applies the same tokenizer); -1
+        when FTS5 cannot read it."""
+        phrase = '"' + " ".join(words(name)) + '"'
+        count = self.df.get(phrase)
+        if count is None:
+            found = self.store.matching_chunks(phrase)
+            count = self.df[phrase] = -1 if found is None else found
+        return count

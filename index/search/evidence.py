@@ -1,0 +1,102 @@
+"""Whether the passages found answer the question: the refusal model's features (`Evidence`)
+and its verdict."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from itertools import pairwise
+
+from index.query import QueryIntent
+from index.search.caches import Generation
+from index.search.config import Passage, RetrievalConfig
+from index.text import STOPWORDS, stem, words
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What says a question is answered by the passages found: the features of the refusal
+    model, each one a reason a reader would give."""
+
+    dense: float  # the best passage's cosine to the question
+    sentence: float  # the best sentence's cosine to the question
+    coverage: float  # share of the question's known (IDF-weighted) words in a top passage
+    missing: float  # share of the question's rare words that no article contains
+    unknown_outlet: bool  # names an outlet the index does not have ("according to Bloomberg")
+    absent_name: bool  # names someone no article mentions
+    unseen_pairs: float  # share of the question's adjacent word pairs no article has together
+
+    def features(self) -> tuple[float, ...]:
+        return (
+            self.dense,
+            self.sentence,
+            self.coverage,
+            self.missing,
+            float(self.unknown_outlet),
+            float(self.absent_name),
+            self.unseen_pairs,
+        )
+
+    def answerable(self, weights: tuple[float, ...]) -> float:
+        """Probability that the passages answer the question (logistic model)."""
+        z = weights[-1] + sum(w * f for w, f in zip(weights, self.features(), strict=False))
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+
+def gather_evidence(
+    cfg: RetrievalConfig,
+    gen: Generation,
+    intent: QueryIntent,
+    passages: list[Passage],
+    common_word: Callable[[str], bool],
+) -> Evidence:
+    """How well the best passages answer the question, as the refusal model reads it."""
+    top = passages[:3]
+    weights = gen.term_weights(intent.terms)
+    unknown = {t for t in weights if gen.unknown(t)}
+    known = {t: w for t, w in weights.items() if t not in unknown}
+    total = sum(known.values()) or 1.0
+    coverage = 0.0
+    for passage in top:
+        present = _stems(passage.article.title + " " + passage.text)
+        share = sum(w for t, w in known.items() if stem(t) in present) / total
+        coverage = max(coverage, share)
+    absent_name = False
+    if top:
+        lead = _stems(top[0].article.title + " " + top[0].text)
+        for name in intent.names:
+            if gen.mentions(name) == 0 and not {stem(w) for w in words(name)} <= lead:
+                absent_name = True
+    pairs = [
+        (a, b)
+        for a, b in pairwise(intent.tokens)
+        if a in known and b in known and a not in STOPWORDS and b not in STOPWORDS
+    ]
+    pair_weight = sum(known[a] + known[b] for a, b in pairs) or 1.0
+    unseen = sum(known[a] + known[b] for a, b in pairs if gen.mentions(f"{a} {b}") == 0)
+    # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
+    # everyday English, and more so the more articles there are to have used it
+    rare = [t for t in unknown if not (t.isalpha() and common_word(t))]
+    size = min(1.0, math.log1p(gen.chunk_count) / math.log1p(cfg.missing_scale_chunks))
+    missing = len(rare) / max(len(weights), 1) * size
+    return Evidence(
+        dense=max((p.dense for p in top), default=0.0),
+        sentence=max((max(p.sentence_cosines, default=0.0) for p in top), default=0.0),
+        coverage=coverage,
+        missing=missing,
+        unknown_outlet=bool(intent.unknown_sources),
+        absent_name=absent_name,
+        unseen_pairs=unseen / pair_weight,
+    )
+
+
+def _stems(text: str) -> set[str]:
+    return {stem(w) for w in words(text)}
+
+
+def unknown_words(gen: Generation, intent: QueryIntent, common_word: Callable[[str], bool]) -> bool:
+    """True when the question is made of words no article uses and no dictionary has
+    ("asdfgh"): there is nothing to search for."""
+    weights = gen.term_weights(intent.terms)
+    return bool(weights) and all(gen.unknown(t) and not common_word(t) for t in weights)

@@ -1,0 +1,85 @@
+"""A chunk's sentences as the rerank reads them: their words and word pairs (`Sentences`, a
+pure function of the text) and their vectors' closeness to the question and its parts
+(`Probes`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import pairwise
+
+import numpy as np
+
+from index.chunking import passage_sentences
+from index.text import STOPWORDS, stem, words
+
+
+@dataclass
+class Probes:
+    """The re-ranked chunks' texts, and how close each one's closest sentence vector comes to
+    the question and to each part of it (read once per search, used by every rerank step)."""
+
+    texts: dict[int, str]
+    best: dict[int, np.ndarray]  # chunk id -> max cosine per probe
+    columns: dict[str | None, int]  # a part of the question (None: all of it) -> its column
+    sentences: dict[int, np.ndarray]  # chunk id -> each sentence's cosine to the question
+
+    @classmethod
+    def read(
+        cls,
+        texts: dict[int, str],
+        matrices: dict[int, np.ndarray],
+        keys: list[str | None],
+        probes: list[np.ndarray],
+    ) -> Probes:
+        # one small product per chunk: a single large one would wake BLAS threads that then
+        # spin against the model's threads on the next question
+        probe_matrix = np.ascontiguousarray(np.stack(probes).T)
+        products = {i: matrices[i] @ probe_matrix for i in texts if i in matrices}
+        best = {i: p.max(axis=0) for i, p in products.items() if len(p)}
+        sentences = {i: p[:, 0] for i, p in products.items()}
+        return cls(texts, best, {key: k for k, key in enumerate(keys)}, sentences)
+
+    def closest(self, chunk_id: int, part: str | None = None) -> float:
+        """Cosine of the chunk's sentence closest to the question, or to one `part` of it (0
+        when the chunk has no sentence vectors stored)."""
+        row = self.best.get(chunk_id)
+        return float(row[self.columns[part]]) if row is not None else 0.0
+
+
+@dataclass(frozen=True)
+class Sentences:
+    """Where each stemmed content word and adjacent word pair occurs among a chunk's sentences."""
+
+    count: int
+    terms: dict[str, tuple[int, ...]]
+    pairs: dict[tuple[str, str], tuple[int, ...]]
+
+    def shares(self, weights: dict, total: float, pairs: bool = False) -> list[float]:
+        """Per sentence, the share of `weights` (of terms or of pairs) it contains."""
+        out = [0.0] * self.count
+        where = self.pairs if pairs else self.terms
+        for key, weight in weights.items():
+            for k in where.get(key, ()):
+                out[k] += weight / total
+        return out
+
+
+@lru_cache(maxsize=4096)
+def sentence_index(text: str) -> Sentences:
+    """Index a chunk's sentences (a pure function of its text, cached: the same popular chunks
+    are re-ranked question after question)."""
+    terms: dict[str, set[int]] = {}
+    pairs: dict[tuple[str, str], set[int]] = {}
+    sentences = passage_sentences(text)
+    for k, sentence in enumerate(sentences):
+        sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
+        for term in sequence:
+            terms.setdefault(term, set()).add(k)
+        for pair in pairwise(sequence):
+            pairs.setdefault(pair, set()).add(k)
+    return Sentences(
+        len(sentences),
+        {t: tuple(ks) for t, ks in terms.items()},
+        {p: tuple(ks) for p, ks in pairs.items()},
+    )

@@ -1,0 +1,102 @@
+"""The store's word-level reads and writes: the vocabulary spelling correction knows, FTS5
+(BM25 ranking and document counts) and each chunk's sentence vectors."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from index.store.rows import rows_in
+from index.store.schema import MISSING_SENTENCE_VECTORS
+from index.text import vocabulary_words
+
+
+def count_words(conn: sqlite3.Connection, texts: Iterable[str], sign: int) -> None:
+    """Add (sign 1) or take away (-1) the chunks' words from the vocabulary."""
+    counts = Counter(word for text in texts for word in set(vocabulary_words(text)))
+    conn.executemany(
+        "INSERT INTO vocabulary(word, chunks) VALUES (?, max(?, 0)) "
+        "ON CONFLICT(word) DO UPDATE SET chunks = max(chunks + ?, 0)",
+        ((word, sign * n, sign * n) for word, n in counts.items()),
+    )
+    if sign < 0:
+        conn.execute("DELETE FROM vocabulary WHERE chunks = 0")
+
+
+class WordReads:
+    """Vocabulary, full-text and sentence-vector queries (mixed into `Store`)."""
+
+    conn: sqlite3.Connection
+
+    # -- vocabulary -------------------------------------------------------------------------
+
+    def known_words(self, words: Sequence[str]) -> dict[str, int]:
+        """How many chunks hold each of `words` (those no chunk holds are left out)."""
+        sql = "SELECT word, chunks FROM vocabulary WHERE word IN ({marks})"
+        return {row[0]: row[1] for row in rows_in(self.conn, sql, list(dict.fromkeys(words)))}
+
+    def words_like(self, prefix: str, shortest: int, longest: int) -> dict[str, int]:
+        """Indexed words starting with `prefix`, of a length in [shortest, longest]."""
+        rows = self.conn.execute(
+            "SELECT word, chunks FROM vocabulary WHERE word >= ? AND word < ?"
+            " AND length(word) BETWEEN ? AND ?",
+            (prefix, prefix + "\uffff", shortest, longest),
+        )
+        return {row[0]: row[1] for row in rows}
+
+    def has_vocabulary(self) -> bool:
+        return self.conn.execute("SELECT 1 FROM vocabulary LIMIT 1").fetchone() is not None
+
+    # -- full text --------------------------------------------------------------------------
+
+    def bm25(self, terms: Sequence[str], title_weight: float, limit: int) -> dict[int, float]:
+        """chunk id -> BM25 of the best `limit` chunks matching any of `terms` (empty when
+        FTS5 cannot parse them)."""
+        if not terms:
+            return {}
+        match = " OR ".join(f'"{t}"' for t in terms)
+        sql = (
+            f"SELECT rowid, -bm25(chunks_fts, {title_weight}, 1.0) FROM chunks_fts"
+            " WHERE chunks_fts MATCH ? ORDER BY 2 DESC LIMIT ?"
+        )
+        try:
+            rows = self.conn.execute(sql, (match, limit)).fetchall()
+        except sqlite3.OperationalError:
+            return {}
+        return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
+
+    def matching_chunks(self, query: str) -> int | None:
+        """How many chunks an FTS5 query matches; None when FTS5 cannot parse it."""
+        try:
+            row = self.conn.execute(
+                "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,)
+            ).fetchone()
+        except sqlite3.OperationalError:
+            return None
+        return int(row[0])
+
+    # -- sentence vectors -------------------------------------------------------------------
+
+    @staticmethod
+    def insert_sentence_vectors(
+        conn: sqlite3.Connection, rows: Iterable[tuple[int, np.ndarray]]
+    ) -> None:
+        conn.executemany(
+            "INSERT INTO sentence_vectors(chunk_id, vectors) VALUES (?, ?)",
+            ((chunk_id, matrix.astype(np.float16).tobytes()) for chunk_id, matrix in rows),
+        )
+
+    def sentence_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """chunk id -> (sentences x dim) float32; chunks indexed before these existed are absent."""
+        sql = "SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})"
+        return {
+            chunk_id: np.frombuffer(blob, dtype=np.float16).reshape(-1, dim).astype(np.float32)
+            for chunk_id, blob in rows_in(self.conn, sql, ids)
+        }
+
+    def missing_sentence_vectors(self) -> int:
+        """Chunks written by code older than sentence vectors: they rank without them."""
+        return int(self.conn.execute(MISSING_SENTENCE_VECTORS).fetchone()[0])
