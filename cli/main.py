@@ -11,6 +11,7 @@ import logging
 import sys
 
 from cli import ask, evaluate, feeds, ingest, manage, serve
+from db.sqlite import SchemaTooNew
 from index import NewsIndexError
 from services.settings import Settings
 
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     try:
         return int(args.func(args, settings) or 0)
-    except NewsIndexError as exc:
+    except (NewsIndexError, SchemaTooNew) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
