@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -120,3 +121,16 @@ def test_articles_lists_ids_for_remove_and_stats_counts_right(
     assert main(["remove", row["id"]]) == 0
     assert main(["articles"]) == 0
     assert "0 articles" in capsys.readouterr().err
+
+
+def test_a_database_from_newer_code_is_named_not_a_traceback(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data))
+    with sqlite3.connect(data / "feeds.sqlite") as conn:  # written by a later release
+        conn.execute("PRAGMA user_version = 99")
+    assert main(["feeds", "list"]) == 2
+    err = capsys.readouterr().err
+    assert "feeds.sqlite" in err and "schema version 99" in err and "Upgrade newsbot" in err
