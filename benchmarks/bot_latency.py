@@ -29,6 +29,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application
+from bot.handlers import common
 from bot.render import render_answer
 from corpus.loaders import load_path
 from emulator import BotApiEmulator
@@ -168,7 +169,14 @@ def main() -> None:
     parser.add_argument("--chats", type=int, default=50, help="chats asking at the same time")
     parser.add_argument("--articles", type=int, help="index only the first N articles")
     parser.add_argument("--answer-articles", type=int, default=3, help="ANSWER_ARTICLES")
+    parser.add_argument(
+        "--typing-after",
+        type=float,
+        default=common.TYPING_AFTER,
+        help="seconds before 'typing…' is sent (0: at once, as before)",
+    )
     args = parser.parse_args()
+    common.TYPING_AFTER = args.typing_after
     logging.basicConfig(level=logging.WARNING)
 
     queries = [q["query"] for q in load_questions(args.data)]
@@ -200,7 +208,7 @@ def main() -> None:
     print(f"  bot                              {bot_rate:7.1f} answers/s   {summary(at_once)}")
     print(
         f"  (the bot's rate limiter allows {limit:g} requests/s overall; each answer costs a "
-        "'typing' action plus its messages)"
+        f"'typing' action when it takes over {args.typing_after:g} s, plus its messages)"
     )
 
 

@@ -23,6 +23,7 @@ from emulated import emulator_settings
 from telegram.ext import Application, CommandHandler
 
 from bot.app import build_application, polling, webhook_options
+from bot.handlers import common
 from bot.handlers.access import ADMINS_ONLY, PRIVATE_BOT
 from bot.handlers.ask import EXPIRED
 from bot.handlers.errors import SORRY
@@ -198,6 +199,12 @@ async def ask(
     return asked, await emu.wait_for_messages(chat_id, count)
 
 
+@pytest.fixture(autouse=True)
+def typing_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ "typing…" at once, as for a slow search: these tests read it as a sign of work begun."""
+    monkeypatch.setattr(common, "TYPING_AFTER", 0.0)
+
+
 # --------------------------------------------------------------------------- private chats
 
 
@@ -219,6 +226,15 @@ async def test_private_question_gets_a_cited_answer(
     methods = [c.method for c in emu.calls if c.method in ("sendChatAction", "sendMessage")]
     assert methods == ["sendChatAction", "sendMessage"]
     assert emu.errors == []
+
+
+async def test_a_quick_answer_sends_no_typing_action(
+    bot: Application, emu: BotApiEmulator, news: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(common, "TYPING_AFTER", 30.0)  # far longer than any answer here
+    _, [reply] = await ask(emu, USER, QUESTION)
+    assert "Azerbaijan" in reply.plain
+    assert [c.method for c in emu.calls if c.method == "sendChatAction"] == []
 
 
 async def test_start_help_and_bot_profile(

@@ -24,6 +24,7 @@ from telegram.ext import Application
 
 from bot.app import build_application, polling
 from bot.feed_polling import schedule_feed_polling
+from bot.handlers import common
 from bot.handlers.access import ADMINS_ONLY
 from corpus.loaders import load_path, seed_path
 from corpus.loaders.feeds import parse_feed, poll_feed
@@ -149,8 +150,9 @@ async def ask_readers(emu: BotApiEmulator) -> list[tuple[float, str]]:
 
 
 async def test_addfeed_and_pollnow_while_questions_keep_being_answered(
-    emu: BotApiEmulator, index: NewsIndex, server: LocalWeb
+    emu: BotApiEmulator, index: NewsIndex, server: LocalWeb, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(common, "TYPING_AFTER", 0.0)  # the poll below is held: "typing…" at once
     solar = f"{server.base}/wire/solar"
     library = server.serve("/herald/library", page("Library reopens", LIBRARY), "text/html")
     arrived, gate = server.hold("/herald/library")  # the teaser's page: the poll waits here

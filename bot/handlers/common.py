@@ -10,6 +10,7 @@ from telegram import InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 
+TYPING_AFTER = 1.0  # seconds; a quicker reply needs no "typing…" (each one is a request)
 TYPING_EVERY = 4.5  # seconds; Telegram shows a chat action for 5 s or until the next message
 
 
@@ -17,12 +18,15 @@ TYPING_EVERY = 4.5  # seconds; Telegram shows a chat action for 5 s or until the
 async def typing(message: Message) -> AsyncIterator[None]:
     """Show "typing…" in the message's chat (and forum topic) while the block runs.
 
-    The first action goes out at once, alongside the search; on exit the one in flight is
-    awaited, so "typing…" can never arrive after the answer it announces.
+    Only when the block takes longer than `TYPING_AFTER`: most answers take tens of
+    milliseconds, and an action per question would spend the flood budget replies need. On exit
+    the action in flight is awaited, so "typing…" never arrives after the answer it announces.
     """
     done = asyncio.Event()
 
     async def keep_typing() -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(done.wait(), TYPING_AFTER)
         while not done.is_set():
             with contextlib.suppress(TelegramError):
                 await message.reply_chat_action(ChatAction.TYPING)
