@@ -9,6 +9,7 @@ import sys
 from cli.ask import known_sources
 from cli.common import format_date, parse_date, plural
 from index.search import Filters
+from index.service import REINGEST
 from services import paths
 from services.settings import Settings
 
@@ -29,6 +30,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"published: {format_date(stats.first)} .. {format_date(stats.last)}")
     print(f"model: {stats.model} ({stats.dim} dimensions)")
     print(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
+    if stats.missing_sentence_vectors:
+        print(REINGEST.format(n=stats.missing_sentence_vectors))
     shown = stats.sources if args.all else stats.sources[:SHOWN_OUTLETS]
     for source, count, latest in shown:
         print(f"  {count:5d}  {source}  (latest {format_date(latest)})")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = 1
+VERSION = 2
 
 _FLAGS = re.IGNORECASE
 # Lines that are nothing but boilerplate, whatever their case.
@@ -52,6 +52,13 @@ _TRAILING_CREDIT = re.compile(
     _FLAGS,
 )
 
+# A page widget's placeholder left in the running text, before a sentence or alone:
+# "... falling oil prices. Loading The S&P 500 climbed ...", "Loading...". Case-sensitive, and
+# only before a capital: "Loading the trucks took hours." is a sentence.
+_PLACEHOLDER = re.compile(
+    r"(?:^|(?<=[.!?”\"’)]\s))Loading(?:\s*(?:\.\s*){3}|…)?(?:\s+(?=[A-Z“\"‘])|\s*$)"
+)
+
 
 def is_boilerplate(line: str) -> bool:
     """True for a line that is page furniture rather than part of the story."""
@@ -71,7 +78,9 @@ def clean_body(body: str) -> str:
     for line in body.splitlines():
         if is_boilerplate(line):
             continue
-        stripped = line.rstrip()
+        stripped = _PLACEHOLDER.sub("", line.rstrip())
+        if line.strip() and not stripped.strip():
+            continue
         without_credit = _TRAILING_CREDIT.sub("", stripped)
         # a line that was only a credit ("Photograph: Apple") goes; a caption keeps its words
         if stripped and not without_credit.strip():

@@ -71,6 +71,29 @@ def test_a_body_loses_its_prompts_but_keeps_its_paragraphs() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [  # The Sydney Morning Herald and The Age leave a widget's "Loading" in the running text
+        (
+            "bond yields and falling oil prices. Loading The S&P 500 climbed 0.8 per cent.",
+            "bond yields and falling oil prices. The S&P 500 climbed 0.8 per cent.",
+        ),
+        (
+            "Loading Traders widely expect the Federal Reserve to hold.",
+            "Traders widely expect the Federal Reserve to hold.",
+        ),
+        (
+            "The Verge said so.\nLoading . . .\nNext paragraph.",
+            "The Verge said so.\nNext paragraph.",
+        ),
+        ("Loading the trucks took hours.", "Loading the trucks took hours."),
+        ("Dock workers said Loading Bay 3 was shut.", "Dock workers said Loading Bay 3 was shut."),
+    ],
+)
+def test_a_loading_placeholder_leaves_the_sentence_it_precedes(text: str, clean: str) -> None:
+    assert clean_body(text) == clean
+
+
 def test_articles_are_cleaned_and_the_cleaner_is_part_of_the_hash(monkeypatch) -> None:
     article = Article(title="T", body="Story line.\nCLICK HERE TO GET THE FOX NEWS APP")
     assert article.body == "Story line."

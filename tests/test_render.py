@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import pytest
 
+from bot.handlers.admin import stats_html
 from bot.render import (
     format_date,
     render_answer,
@@ -314,3 +315,10 @@ def test_inline_result() -> None:
     parsed = check(message)
     assert parsed.text.endswith(f"— Reuters, 12 Apr 2025 · {NASTY}")
     assert parsed.links == ["https://example.com/story"]
+
+
+def test_stats_tell_the_operator_when_older_chunks_need_a_rebuild() -> None:
+    stats = IndexStats(1, 3, [("Reuters", 1, None)], None, None, "m", 384, 2, 1000)
+    assert "rebuild" not in stats_html(stats)
+    old = IndexStats(1, 3, [("Reuters", 1, None)], None, None, "m", 384, 2, 1000, 3)
+    assert "3 chunks from an older version rank without sentence vectors" in stats_html(old)

@@ -12,13 +12,13 @@ from bot.handlers.access import is_admin
 from bot.handlers.common import reply_html
 from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
-from index.service import IndexStats
+from index.service import REINGEST, IndexStats
 
 
 def stats_html(stats: IndexStats) -> str:
     first, last = format_date(stats.first) or "?", format_date(stats.last) or "?"
     model = html.escape(stats.model or "?", quote=False)
-    return (
+    text = (
         "<b>Index</b>\n"
         f"Articles: {stats.articles:,} · chunks: {stats.chunks:,} · "
         f"outlets: {len(stats.sources):,}\n"
@@ -26,6 +26,9 @@ def stats_html(stats: IndexStats) -> str:
         f"Model: <code>{model}</code> ({stats.dim or '?'} dimensions)\n"
         f"Generation: {stats.generation} · size on disk: {stats.size_bytes / 1e6:.1f} MB"
     )
+    if stats.missing_sentence_vectors:
+        text += f"\n{REINGEST.format(n=stats.missing_sentence_vectors)}"
+    return text
 
 
 async def stats(update: Update, context: BotContext) -> None:
