@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Iterable, Iterator
 
-from cli.common import format_date, parse_date, positive_int
+from cli.common import add_filter_arguments, format_date, positive_int
 from index import Answer, NewsIndex
 from index.search import Filters
 from services import paths
@@ -143,9 +143,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         "stdin): one JSON answer a line, with latency_ms",
     )
     p.add_argument("--top", type=positive_int, default=3, help="articles to cite (default 3)")
-    p.add_argument("--since", type=parse_date, help="only articles published on/after DATE")
-    p.add_argument("--until", type=parse_date, help="only articles published before DATE")
-    p.add_argument("--source", action="append", help="only this outlet (repeatable)")
+    add_filter_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_ask)
 

@@ -33,6 +33,13 @@ def format_date(value: datetime | None) -> str:
     return value.strftime("%-d %b %Y") if value else "undated"
 
 
+def add_filter_arguments(parser: argparse.ArgumentParser) -> None:
+    """--source / --since / --until, the same for every command that narrows the articles."""
+    parser.add_argument("--since", type=parse_date, help="only articles published on/after DATE")
+    parser.add_argument("--until", type=parse_date, help="only articles published before DATE")
+    parser.add_argument("--source", action="append", help="only this outlet (repeatable)")
+
+
 def error(message: str) -> None:
     """`newsbot: message` on stderr."""
     print(f"newsbot: {message}", file=sys.stderr)

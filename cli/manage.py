@@ -7,9 +7,9 @@ import json
 import sys
 
 from cli.ask import known_sources
-from cli.common import format_date, parse_date, plural
+from cli.common import add_filter_arguments, format_date, plural
 from index.search import Filters
-from index.service import REINGEST
+from index.store.schema import REINGEST_WARNING
 from services import paths
 from services.settings import Settings
 
@@ -31,7 +31,7 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"model: {stats.model} ({stats.dim} dimensions)")
     print(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
     if stats.missing_sentence_vectors:
-        print(REINGEST.format(n=stats.missing_sentence_vectors))
+        print(REINGEST_WARNING % stats.missing_sentence_vectors)
     shown = stats.sources if args.all else stats.sources[:SHOWN_OUTLETS]
     for source, count, latest in shown:
         print(f"  {count:5d}  {source}  (latest {format_date(latest)})")
@@ -84,9 +84,7 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
         description="The indexed articles, newest first: the id (for `newsbot remove`), date, "
         "outlet and title.",
     )
-    p.add_argument("--source", action="append", help="only this outlet (repeatable)")
-    p.add_argument("--since", type=parse_date, help="only articles published on/after DATE")
-    p.add_argument("--until", type=parse_date, help="only articles published before DATE")
+    add_filter_arguments(p)
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.set_defaults(func=cmd_articles)
 

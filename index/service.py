@@ -38,13 +38,6 @@ UNKNOWN_WORDS_HINT = (
 )
 
 
-# What stats say when older chunks lack sentence vectors (a plain re-ingest skips them).
-REINGEST = (
-    "{n:,} chunks from an older version rank without sentence vectors: rebuild the index "
-    "(move the data folder away and run newsbot ingest again) for the best quotes."
-)
-
-
 @dataclass(frozen=True)
 class IndexStats:
     articles: int

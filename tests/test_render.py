@@ -320,6 +320,6 @@ def test_inline_result() -> None:
 
 def test_stats_tell_the_operator_when_older_chunks_need_a_rebuild() -> None:
     stats = IndexStats(1, 3, [("Reuters", 1, None)], None, None, "m", 384, 2, 1000)
-    assert "rebuild" not in stats_html(stats)
+    assert "re-ingest needed" not in stats_html(stats)
     old = IndexStats(1, 3, [("Reuters", 1, None)], None, None, "m", 384, 2, 1000, 3)
-    assert "3 chunks from an older version rank without sentence vectors" in stats_html(old)
+    assert "re-ingest needed: 3 chunks have no sentence vectors" in stats_html(old)

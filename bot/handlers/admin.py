@@ -12,7 +12,8 @@ from bot.handlers.access import is_admin
 from bot.handlers.common import reply_html
 from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
-from index.service import REINGEST, IndexStats
+from index.service import IndexStats
+from index.store.schema import REINGEST_WARNING
 
 
 def stats_html(stats: IndexStats) -> str:
@@ -27,7 +28,7 @@ def stats_html(stats: IndexStats) -> str:
         f"Generation: {stats.generation} · size on disk: {stats.size_bytes / 1e6:.1f} MB"
     )
     if stats.missing_sentence_vectors:
-        text += f"\n{REINGEST.format(n=stats.missing_sentence_vectors)}"
+        text += "\n" + html.escape(REINGEST_WARNING % stats.missing_sentence_vectors, quote=False)
     return text
 
 
