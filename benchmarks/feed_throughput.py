@@ -338,7 +338,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         # as `newsbot serve` opens it: questions and ingests get a model instance each
         index = NewsIndex(Path(tmp) / "data", create=True)
-        index.embedder.encode(["warm up the model"])
+        index.questions.encode_question("warm up the model", [])
         index.ingest_embedder.encode(["warm up the model"])
         feedlist = FeedList(Path(tmp) / "data" / "feeds.sqlite")
         for url in feed_urls:

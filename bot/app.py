@@ -83,7 +83,7 @@ async def post_init(application: Application) -> None:
         except TelegramError as exc:  # e.g. the admin never opened a chat with the bot
             log.warning("could not set the admin menu for %s: %s", user_id, exc)
     index: NewsIndex = application.bot_data.index
-    await asyncio.to_thread(lambda: index.embedder.encode_question("warm up", []))
+    await asyncio.to_thread(lambda: index.questions.encode_question("warm up", []))
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
     schedule_feed_polling(application)  # default feeds seeded once; polls every N min
 

@@ -25,6 +25,8 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     with Progress(len(articles)) as progress:
         report = index.ingest(articles, progress=progress.done, on_chunked=progress.chunked)
     report.failed = len(errors)
+    if articles:
+        index.prepare_questions()  # while the model is in memory: the next `ask` skips torch
     print(f"ingested into {settings.data_dir}: {report.summary()}")
     if errors:
         print(

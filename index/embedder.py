@@ -120,7 +120,7 @@ class Embedder:
         vector = out["sentence_embedding"][0].float().numpy()
         vector = vector / (np.linalg.norm(vector) or 1.0)
         tokens = out["token_embeddings"][0].float().numpy()
-        return vector, _span_vectors(tokens, marks, spans, vector)
+        return vector, span_vectors(tokens, marks, spans, vector)
 
     def _question_model(self) -> Any:
         """The model for questions: under bfloat16, a copy whose linear layers are stored in
@@ -168,7 +168,7 @@ class Embedder:
             passages[row] = passage / (np.linalg.norm(passage) or 1.0)
             n = int(out["attention_mask"].sum())
             tokens = out["token_embeddings"][:n].float().numpy()
-            sentences.append(_span_vectors(tokens, marks[:n], wanted, passages[row]))
+            sentences.append(span_vectors(tokens, marks[:n], wanted, passages[row]))
         return passages, sentences
 
     def is_common_word(self, word: str) -> bool:
@@ -176,7 +176,7 @@ class Embedder:
         "tornado"), not a rare name or a misspelling ("zepbound", "kisunla")."""
         if self._vocab is None:
             self._vocab = frozenset(self.tokenizer.get_vocab())
-        return any(form in self._vocab for form in (word, "▁" + word, "Ġ" + word))
+        return one_token(self._vocab, word)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Model tokens per text, without the special tokens."""
@@ -189,7 +189,12 @@ class Embedder:
         return [len(ids) for ids in encoded["input_ids"]]
 
 
-def _span_vectors(
+def one_token(vocab: frozenset[str], word: str) -> bool:
+    """True when `word` is one entry of a WordPiece, SentencePiece or byte-level BPE vocabulary."""
+    return any(form in vocab for form in (word, "▁" + word, "Ġ" + word))
+
+
+def span_vectors(
     tokens: np.ndarray,
     marks: Sequence[tuple[int, int]] | np.ndarray,
     spans: Sequence[tuple[int, int]],

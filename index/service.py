@@ -25,6 +25,7 @@ from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.ingest import IngestReport, NewsIndexError, ProgressCallback
 from index.query import QueryIntent
+from index.question_encoder import QuestionEncoder, load_or_export
 from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.store import ArticleRow, Store
 from index.vectors import Vectors
@@ -75,6 +76,8 @@ class NewsIndex:
         *,
         create: bool = False,
         embedder: Embedder | None = None,
+        questions: QuestionEncoder | None = None,
+        question_backend: str = "onnx",
         config: RetrievalConfig | None = None,
         max_chunk_tokens: int = 256,
     ) -> None:
@@ -105,10 +108,14 @@ class NewsIndex:
                 f"{stored_model!r}, but EMBEDDING_MODEL is {model!r}. Set EMBEDDING_MODEL="
                 f"{stored_model} or use another NEWSBOT_DATA_DIR and ingest again."
             )
-        self._embedder = embedder
-        # An ingest encodes for seconds at a time; questions get a model instance of their own
-        # so they never queue behind it. A caller-supplied embedder serves both.
+        # An ingest encodes for seconds at a time; questions get a model of their own (the ONNX
+        # export, or a second torch instance) so they never queue behind it. A caller-supplied
+        # embedder serves both unless `questions` is given too.
+        self._questions: QuestionEncoder | None = questions or embedder
         self._ingest_embedder = embedder
+        if question_backend not in ("onnx", "torch"):
+            raise ValueError(f"QUESTION_BACKEND must be onnx or torch, not {question_backend!r}")
+        self.question_backend = question_backend
         self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
         self._published: tuple[int, Vectors] | None = None
@@ -119,18 +126,26 @@ class NewsIndex:
             self._encode,
             self.published,
             config,
-            common_word=lambda word: self.embedder.is_common_word(word),
+            common_word=lambda word: self.questions.is_common_word(word),
         )
 
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
-    def embedder(self) -> Embedder:
-        """The model for questions; loaded on first use, so `stats` and friends start instantly."""
+    def questions(self) -> QuestionEncoder:
+        """The model for questions; loaded on first use, so `stats` and friends start instantly.
+
+        By default the ONNX export in the data directory (made on first use, or by the last
+        ingest): `ask` then never imports torch. QUESTION_BACKEND=torch keeps questions on the
+        sentence-transformers model, as does a model that cannot be exported."""
         with self._embedder_lock:
-            if self._embedder is None:
-                self._embedder = self._load_model()
-            return self._embedder
+            if self._questions is None:
+                encoder = None
+                if self.question_backend == "onnx":
+                    encoder = load_or_export(self.data_dir, self.model_name, self._ingest_embedder)
+                self._questions = encoder or self._load_model()
+                self._check_dim(self._questions.dim)
+            return self._questions
 
     @property
     def ingest_embedder(self) -> Embedder:
@@ -141,16 +156,25 @@ class NewsIndex:
 
     def _load_model(self) -> Embedder:
         embedder = Embedder(self.model_name)
-        stored_dim = self.store.get_meta("dim")
-        if stored_dim and int(stored_dim) != embedder.dim:
-            raise NewsIndexError(
-                f"the index holds {stored_dim}-dimensional vectors but the model "
-                f"{self.model_name!r} makes {embedder.dim}-dimensional ones"
-            )
+        self._check_dim(embedder.dim)
         return embedder
 
+    def _check_dim(self, dim: int) -> None:
+        stored_dim = self.store.get_meta("dim")
+        if stored_dim and int(stored_dim) != dim:
+            raise NewsIndexError(
+                f"the index holds {stored_dim}-dimensional vectors but the model "
+                f"{self.model_name!r} makes {dim}-dimensional ones"
+            )
+
+    def prepare_questions(self) -> None:
+        """Export the question model now, from the ingest model already in memory, so the next
+        `ask` starts without torch."""
+        if self.question_backend == "onnx" and self._questions is None:
+            load_or_export(self.data_dir, self.model_name, self.ingest_embedder, load=False)
+
     def _encode(self, question: str, parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
-        return self.embedder.encode_question(question, parts)
+        return self.questions.encode_question(question, parts)
 
     @property
     def generation(self) -> int:

@@ -16,7 +16,12 @@ STORE_FILE = "bot.sqlite"  # digest subscriptions and chat time zones (`Subscrip
 
 def open_index(settings: Settings, *, create: bool = False) -> NewsIndex:
     """The news index in `DATA_DIR`; `create` makes an empty one when there is none yet."""
-    return NewsIndex(settings.data_dir, settings.embedding_model, create=create)
+    return NewsIndex(
+        settings.data_dir,
+        settings.embedding_model,
+        create=create,
+        question_backend=settings.question_backend,
+    )
 
 
 def feed_list(settings: Settings) -> FeedList:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -28,6 +28,9 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(Path("data"), validation_alias="NEWSBOT_DATA_DIR")
     embedding_model: str = Field("all-MiniLM-L6-v2", validation_alias="EMBEDDING_MODEL")
+    # onnx: questions run on an ONNX export of the model (made once, kept in the data dir);
+    # torch: on sentence-transformers, as passages always do
+    question_backend: Literal["onnx", "torch"] = Field("onnx", validation_alias="QUESTION_BACKEND")
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str = Field(

@@ -10,6 +10,7 @@ from corpus.loaders import load_path, seed_path
 from corpus.models import Article
 from index import NewsIndex
 from index.embedder import Embedder
+from index.question_encoder import OnnxQuestionEncoder, export
 
 REPO = Path(__file__).resolve().parent.parent
 NEWSDATA = REPO.parent / "shared" / "newsdata"
@@ -18,6 +19,12 @@ NEWSDATA = REPO.parent / "shared" / "newsdata"
 @pytest.fixture(scope="session")
 def embedder() -> Embedder:
     return Embedder()
+
+
+@pytest.fixture(scope="session")
+def questions(embedder: Embedder, tmp_path_factory: pytest.TempPathFactory) -> OnnxQuestionEncoder:
+    """The question model as the bot runs it: the ONNX export of `embedder`, made once."""
+    return OnnxQuestionEncoder(export(embedder, tmp_path_factory.mktemp("onnx") / "model"))
 
 
 @pytest.fixture(scope="session")
@@ -33,8 +40,8 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def news_index(data_dir: Path, embedder: Embedder) -> NewsIndex:
-    index = NewsIndex(data_dir, create=True, embedder=embedder)
+def news_index(data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder) -> NewsIndex:
+    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
     yield index
     index.close()
 

@@ -36,6 +36,7 @@ from corpus.models import Article
 from emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from index import Answer, NewsIndex
 from index.embedder import Embedder
+from index.question_encoder import OnnxQuestionEncoder
 from services.settings import Settings
 
 BOT_NAME = "NewsTestBot"
@@ -124,25 +125,32 @@ def bot_articles() -> list[Article]:
     return [reuters, hostile, *(glacier_article(n, v) for n, v in enumerate(VALLEYS))]
 
 
-def make_index(data_dir: Path, embedder: Embedder, articles: list[Article]) -> NewsIndex:
-    index = NewsIndex(data_dir, create=True, embedder=embedder)
+def make_index(
+    data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder, articles: list[Article]
+) -> NewsIndex:
+    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
     seed = load_path(seed_path()).articles
     index.ingest([*seed, *articles])
     return index
 
 
 @pytest.fixture(scope="module")
-def news(tmp_path_factory: pytest.TempPathFactory, embedder: Embedder) -> Iterator[NewsIndex]:
+def news(
+    tmp_path_factory: pytest.TempPathFactory, embedder: Embedder, questions: OnnxQuestionEncoder
+) -> Iterator[NewsIndex]:
     """The shared index: the bundled seed article plus the articles above."""
-    index = make_index(tmp_path_factory.mktemp("bot") / "data", embedder, bot_articles())
+    data_dir = tmp_path_factory.mktemp("bot") / "data"
+    index = make_index(data_dir, embedder, questions, bot_articles())
     yield index
     index.close()
 
 
 @pytest.fixture
-def seed_index(tmp_path: Path, embedder: Embedder) -> Iterator[NewsIndex]:
+def seed_index(
+    tmp_path: Path, embedder: Embedder, questions: OnnxQuestionEncoder
+) -> Iterator[NewsIndex]:
     """An index of its own (the seed article only), for tests that change or break it."""
-    index = make_index(tmp_path / "data", embedder, [])
+    index = make_index(tmp_path / "data", embedder, questions, [])
     yield index
     index.close()
 

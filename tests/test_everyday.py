@@ -16,6 +16,7 @@ from index import NewsIndex
 from index.embedder import Embedder
 from index.evaluate import build_index, load_questions, run_eval
 from index.evaluate_questions import load_question_file, run_questions
+from index.question_encoder import OnnxQuestionEncoder
 
 QUESTIONS = Path(__file__).resolve().parent.parent / "benchmarks" / "questions" / "everyday.json"
 
@@ -32,10 +33,14 @@ MULTIHOP_DEV_SLICE = {"hits10": 0.93, "hits4": 0.84, "mrr10": 0.68}
 
 @pytest.fixture(scope="module")
 def multihop_index(
-    newsdata: Path, tmp_path_factory: pytest.TempPathFactory, embedder: Embedder
+    newsdata: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+    embedder: Embedder,
+    questions: OnnxQuestionEncoder,
 ) -> NewsIndex:
     """The whole MultiHop-RAG corpus, indexed once for this module (a few minutes)."""
-    index = NewsIndex(tmp_path_factory.mktemp("multihop") / "data", create=True, embedder=embedder)
+    data_dir = tmp_path_factory.mktemp("multihop") / "data"
+    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
     build_index(index, newsdata)
     yield index
     index.close()

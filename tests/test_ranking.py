@@ -64,7 +64,7 @@ def test_every_chunk_keeps_one_vector_per_sentence(news_index: NewsIndex) -> Non
     news_index.remove(articles[1].id)
     store = news_index.store
     ids = [row[0] for row in store.conn.execute("SELECT id FROM chunks")]
-    vectors = store.sentence_vectors(ids, news_index.embedder.dim)
+    vectors = store.sentence_vectors(ids, news_index.questions.dim)
     assert sorted(vectors) == sorted(ids)  # replaced and removed chunks took theirs along
     for chunk in store.chunks(ids).values():
         assert len(vectors[chunk.id]) == len(split_sentences(chunk.text))
