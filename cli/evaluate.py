@@ -21,7 +21,12 @@ def eval_index(args: argparse.Namespace, settings: Settings) -> NewsIndex | None
         print(f"newsbot: no corpus.json and MultiHopRAG.json in {data}", file=sys.stderr)
         return None
     index_dir = args.index_dir or settings.data_dir.parent / (settings.data_dir.name + "-eval")
-    index = NewsIndex(index_dir, settings.embedding_model, create=True)
+    index = NewsIndex(
+        index_dir,
+        settings.embedding_model,
+        create=True,
+        question_backend=settings.question_backend,
+    )
     print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
     evaluate.build_index(index, data)
     return index
