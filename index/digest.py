@@ -112,8 +112,7 @@ def _first_chunk_vectors(index: NewsIndex, ids: list[str]) -> dict[str, np.ndarr
         chunk = index.store.first_chunk(article_id)
         if chunk is None:
             continue
-        try:
-            out[article_id] = vectors.index.reconstruct(chunk.id)
-        except RuntimeError:
-            continue
+        vector = vectors.vector(chunk.id)
+        if vector is not None:
+            out[article_id] = vector
     return out

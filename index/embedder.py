@@ -70,6 +70,11 @@ class Embedder:
         self._bf16_model: Any = None
         self._vocab: frozenset[str] | None = None
 
+    @property
+    def sentence_transformer(self) -> Any:
+        """The underlying `SentenceTransformer` (for exporting it)."""
+        return self._model
+
     def encode(
         self, texts: Sequence[str], batch_size: int = 64, show_progress: bool = False
     ) -> np.ndarray:

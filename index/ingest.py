@@ -3,6 +3,7 @@ each batch one transaction with the FAISS generation that matches it; removing a
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
@@ -138,7 +139,7 @@ def _write_batch(
 
     now = now or datetime.now(UTC)
     previous, current = index.published()
-    new_vectors = current.copy() if previous else Vectors(embedder.dim)
+    base = current if previous else Vectors(embedder.dim)
     generation = previous + 1
     with index.store.write() as conn:
         _check_base(index, conn, previous)
@@ -149,13 +150,15 @@ def _write_batch(
         for article, _, chunks in batch:
             new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
         Store.insert_sentence_vectors(conn, zip(new_ids, sentence_vectors, strict=True))
-        new_vectors.remove(old_chunks)
-        new_vectors.add(np.asarray(new_ids, dtype=np.int64), vectors)
-        new_vectors.save(index.data_dir, generation)
+        # only this batch's vectors are written (a new segment file); old ones are masked
+        new_vectors = base.appended(
+            index.data_dir, generation, np.asarray(new_ids, dtype=np.int64), vectors, old_chunks
+        )
         Store.set_meta(conn, "generation", str(generation))
+        Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
         Store.set_meta(conn, "model", index.model_name)
         Store.set_meta(conn, "dim", str(embedder.dim))
-    index.publish(generation, new_vectors, previous)
+    index.publish(generation, new_vectors, current)
     for article, is_update, chunks in batch:
         if is_update:
             report.updated += 1
@@ -171,14 +174,14 @@ def remove(index: NewsIndex, article_id: str) -> bool:
     if not index.store.hashes([article_id]):
         return False
     previous, current = index.published()
-    new_vectors = current.copy()
     generation = previous + 1
     with index.store.write() as conn:
         _check_base(index, conn, previous)
         old_chunks = Store.chunk_ids_of(conn, [article_id])
         Store.delete_articles(conn, [article_id])
-        new_vectors.remove(old_chunks)
-        new_vectors.save(index.data_dir, generation)
+        empty = np.zeros((0, current.dim), np.float32)
+        new_vectors = current.appended(index.data_dir, generation, empty[:, 0], empty, old_chunks)
         Store.set_meta(conn, "generation", str(generation))
-    index.publish(generation, new_vectors, previous)
+        Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
+    index.publish(generation, new_vectors, current)
     return True

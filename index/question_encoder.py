@@ -48,13 +48,14 @@ def export_dir(data_dir: Path, model: str) -> Path:
     return data_dir / MODELS_DIR / f"{slug[:40]}-{key.hexdigest()[:12]}"
 
 
-def export(embedder: Embedder, target: Path) -> Path:
+def export(embedder: Embedder, target: Path, *, replace: bool = False) -> Path:
     """Write `embedder`'s model as ONNX with its tokenizer into `target`, all or nothing: the
     files are written to a temporary folder and renamed into place, so a crash mid-export
-    leaves no half model for the next process to load."""
+    leaves no half model for the next process to load. An export another process finished
+    meanwhile is kept unless `replace` (it is damaged)."""
     import torch
 
-    model = embedder._model
+    model = embedder.sentence_transformer
 
     class Outputs(torch.nn.Module):
         """The sentence-transformers pipeline (transformer, pooling, ...) as plain tensors."""
@@ -98,8 +99,11 @@ def export(embedder: Embedder, target: Path) -> Path:
             "max_tokens": embedder.max_tokens,
         }
         (partial / "encoder.json").write_text(json.dumps(meta), encoding="utf-8")
-        shutil.rmtree(target, ignore_errors=True)
-        partial.rename(target)
+        if (target / "encoder.json").exists() and not replace:
+            shutil.rmtree(partial)  # another process was quicker
+        else:
+            shutil.rmtree(target, ignore_errors=True)
+            partial.rename(target)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -179,6 +183,7 @@ def load_or_export(
     None when the model cannot be exported (an exotic architecture): the caller keeps torch.
     """
     target = export_dir(data_dir, model)
+    damaged = False
     if (target / "encoder.json").exists():
         if not load:
             return None
@@ -186,8 +191,9 @@ def load_or_export(
             return OnnxQuestionEncoder(target)
         except Exception as exc:
             log.warning("the ONNX export in %s cannot be loaded (%s): exporting again", target, exc)
+            damaged = True
     try:
-        export(embedder or Embedder(model), target)
+        export(embedder or Embedder(model), target, replace=damaged)
     except Exception as exc:
         log.warning("questions stay on torch: exporting %s to ONNX failed: %s", model, exc)
         return None

@@ -8,6 +8,7 @@ started; an ingest builds a new one and swaps it in after its commit.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -193,8 +194,11 @@ class NewsIndex:
         if generation == 0:
             vectors = Vectors(dim or 1)
         else:
+            listed = self.store.get_meta("segments")
+            names = json.loads(listed) if listed else [Vectors.legacy_name(generation)]
+            live = np.asarray(self.store.chunk_ids(), dtype=np.int64)
             try:
-                vectors = Vectors.load(self.data_dir, generation, dim)
+                vectors = Vectors.load(self.data_dir, names, dim, live)
             except (RuntimeError, ValueError) as exc:
                 raise NewsIndexError(
                     f"the vector file for generation {generation} in {self.data_dir} is missing "
@@ -239,11 +243,11 @@ class NewsIndex:
         assert self._published is not None
         return self._published
 
-    def publish(self, generation: int, vectors: Vectors, previous: int) -> None:
+    def publish(self, generation: int, vectors: Vectors, previous: Vectors) -> None:
         """Swap in a committed generation (one reference: readers see the old pair or the
-        new one) and delete the files of those before `previous`."""
+        new one) and delete segment files neither it nor `previous` uses."""
         self._published = (generation, vectors)
-        Vectors.prune(self.data_dir, keep={generation, previous})
+        Vectors.prune(self.data_dir, keep={*vectors.names, *previous.names})
 
     # -- reading ----------------------------------------------------------------------------
 

@@ -1,53 +1,153 @@
-"""FAISS vectors keyed by chunk id, saved as numbered generations next to the database.
+"""FAISS vectors keyed by chunk id, stored as segments: an ingest appends, it never rewrites.
 
-A new generation is written to a temporary file, fsynced and renamed into place before the
-database commit that names it. A crash before that commit leaves the old generation current;
-the previous file is kept one more round so a reader that just looked it up can still open it.
+A generation is a list of segment files (`meta.segments`), each an immutable FAISS index over
+the chunks one ingest batch added. A batch writes one new file (fsynced, renamed into place)
+before the database commit that names it, so a crash leaves the previous list current. Removed
+or replaced chunks are masked, not rewritten: a chunk id is live in the newest segment that
+holds it, and only while the chunks table has it (SQLite may reuse the id of a deleted row).
+
+Segments are merged as in an LSM tree (the two newest while the older is no bigger), so a
+search touches at most log2(n / batch) segments and a vector is rewritten about that many times
+over the index's life, not once per batch as when every batch rewrote one file. A segment's
+index type follows its size: exact (flat) below `APPROXIMATE_FROM` vectors, IVF with 8-bit
+scalar quantisation above (recall@10 >= 0.95 against exact search, measured by
+benchmarks/scale.py).
 """
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import faiss
 import numpy as np
-
-_GENERATION_FILE = re.compile(r"^vectors-(\d+)\.faiss$")
 
 # One question, one thread: splitting a search of a few thousand vectors across OpenMP threads
 # gains nothing, and under load the threads wait on each other (p99 of a 7,842-vector search
 # with the other core busy: 24 ms on two threads, 8.5 ms on one; p50 0.2 ms either way).
 faiss.omp_set_num_threads(1)
 
+_SEGMENT_FILE = re.compile(r"^vectors-\d+(m\d+)?\.faiss$")
+APPROXIMATE_FROM = 200_000  # vectors; smaller segments are searched exactly
+NPROBE_SHARE = 0.04  # lists probed by an IVF search, as a share of its lists
 
-class Vectors:
-    """An exact inner-product index (vectors are normalised, so scores are cosines)."""
 
-    def __init__(self, dim: int, index: faiss.Index | None = None) -> None:
-        self.dim = dim
-        self.index = index if index is not None else faiss.IndexIDMap2(faiss.IndexFlatIP(dim))
+@dataclass
+class Segment:
+    """One immutable FAISS index (an IDMap2 over flat or IVF) and the ids it holds, sorted."""
+
+    name: str
+    index: faiss.Index
+    ids: np.ndarray = field(init=False)  # sorted
+    removed: set[int] = field(default_factory=set)  # masked ids (removed or newer elsewhere)
+
+    def __post_init__(self) -> None:
+        self.ids = np.sort(faiss.vector_to_array(self.index.id_map).astype(np.int64))
 
     def __len__(self) -> int:
-        return int(self.index.ntotal)
+        return len(self.ids)
 
-    def copy(self) -> Vectors:
-        return Vectors(self.dim, faiss.clone_index(self.index))
+    @property
+    def live(self) -> int:
+        return len(self.ids) - len(self.removed)
 
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+    def holds(self, keys: np.ndarray) -> np.ndarray:
+        """Per key, whether this segment holds a live vector for it."""
+        at = np.searchsorted(self.ids, keys).clip(max=max(len(self.ids) - 1, 0))
+        found = (self.ids[at] == keys) if len(self.ids) else np.zeros(len(keys), bool)
+        if self.removed:
+            found &= ~np.isin(keys, np.fromiter(self.removed, np.int64))
+        return found
+
+
+def build_index(dim: int, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
+    """An index over these vectors, its type chosen by their number."""
+    n = len(ids)
+    if n < APPROXIMATE_FROM:
+        inner = faiss.IndexFlatIP(dim)
+    else:
+        lists = int(4 * math.sqrt(n))
+        quantizer = faiss.IndexFlatIP(dim)
+        inner = faiss.IndexIVFScalarQuantizer(
+            quantizer, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+        )
+        sample = vectors[np.random.default_rng(0).choice(n, min(n, lists * 64), replace=False)]
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # training and adding: all cores
+        try:
+            inner.train(sample)
+            inner.nprobe = max(8, int(lists * NPROBE_SHARE))
+            inner.make_direct_map()
+            index = faiss.IndexIDMap2(inner)
+            index.add_with_ids(vectors, ids)
+        finally:
+            faiss.omp_set_num_threads(1)
+        return index
+    index = faiss.IndexIDMap2(inner)
+    index.add_with_ids(vectors, ids)
+    return index
+
+
+class Vectors:
+    """The segments of one generation: inner-product search (vectors are normalised, so scores
+    are cosines) and lookups by chunk id. Never changed in place: `appended` returns a new
+    object, so searches running on this one are undisturbed."""
+
+    def __init__(self, dim: int, segments: Sequence[Segment] = ()) -> None:
+        self.dim = dim
+        self.segments = list(segments)
+
+    def __len__(self) -> int:
+        return sum(segment.live for segment in self.segments)
+
+    @property
+    def names(self) -> list[str]:
+        return [segment.name for segment in self.segments]
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def appended(
+        self,
+        directory: Path,
+        generation: int,
+        ids: np.ndarray,
+        vectors: np.ndarray,
+        removed: Iterable[int] = (),
+    ) -> Vectors:
+        """A new generation: these vectors in a new segment file, `removed` chunk ids masked.
+        Files are written and fsynced here; the caller commits their names."""
+        ids = np.asarray(ids, dtype=np.int64)
+        # an id SQLite reused for a new chunk: the new vector wins over any older one
+        masked = np.union1d(np.fromiter((int(i) for i in removed), np.int64), ids)
+        segments = [self._masked(segment, masked) for segment in self.segments]
         if len(ids):
-            self.index.add_with_ids(vectors.astype(np.float32), ids.astype(np.int64))
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            name = f"vectors-{generation:06d}.faiss"
+            segments.append(_save(directory, name, build_index(self.dim, ids, vectors)))
+        return Vectors(self.dim, _merge_tail(directory, generation, segments, self.dim))
 
-    def remove(self, ids: list[int]) -> None:
-        if ids:
-            self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+    @staticmethod
+    def _masked(segment: Segment, ids: np.ndarray) -> Segment:
+        """`segment` with those of `ids` it holds masked too: a copy, as the segment may be
+        in use by searches on the generation being replaced."""
+        held = ids[segment.holds(ids)] if len(ids) else ids
+        if not len(held):
+            return segment
+        copy = Segment.__new__(Segment)
+        copy.name, copy.index, copy.ids = segment.name, segment.index, segment.ids
+        copy.removed = segment.removed | set(held.tolist())
+        return copy
+
+    # -- reading ----------------------------------------------------------------------------
 
     def search(
-        self, query: np.ndarray, k: int, allowed: list[int] | None = None
+        self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
     ) -> list[tuple[int, float]]:
         """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids."""
-        if len(self) == 0 or k <= 0:
+        if k <= 0 or not self.segments:
             return []
         params = None
         if allowed is not None:
@@ -55,58 +155,106 @@ class Vectors:
                 return []
             selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
             params = faiss.SearchParameters(sel=selector)
-            k = min(k, len(allowed))
-        k = min(k, len(self))
-        scores, ids = self.index.search(query.reshape(1, -1).astype(np.float32), k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+        query = np.asarray(query, dtype=np.float32).reshape(1, -1)
+        found: list[tuple[int, float]] = []
+        for segment in self.segments:
+            depth = min(k + len(segment.removed), len(segment))
+            if depth <= 0:
+                continue
+            scores, ids = segment.index.search(query, depth, params=params)
+            found.extend(
+                (int(i), float(s))
+                for i, s in zip(ids[0], scores[0], strict=True)
+                if i >= 0 and int(i) not in segment.removed
+            )
+        found.sort(key=lambda item: -item[1])
+        return found[:k]
 
-    def cosines(self, ids: list[int], queries: np.ndarray) -> np.ndarray:
-        """Scores of the given chunks (rows) against each query vector (columns).
-
-        A chunk without a vector (committed by a concurrent ingest whose vectors are not
-        swapped in yet) scores 0.
-        """
+    def lookup(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, found): each chunk's live vector, zeros where it has none (a chunk a
+        concurrent ingest committed but has not swapped in yet)."""
         keys = np.asarray(ids, dtype=np.int64)
-        try:
-            stored = self.index.reconstruct_batch(keys) if len(keys) else None
-        except RuntimeError:  # some key is missing: look them up one by one
-            stored = None
-        if stored is None:
-            stored = np.zeros((len(ids), self.dim), dtype=np.float32)
-            for row, chunk_id in enumerate(ids):
-                try:
-                    stored[row] = self.index.reconstruct(int(chunk_id))
-                except RuntimeError:
-                    continue
+        stored = np.zeros((len(keys), self.dim), dtype=np.float32)
+        found = np.zeros(len(keys), dtype=bool)
+        for segment in reversed(self.segments):  # newest first
+            if found.all():
+                break
+            here = ~found & segment.holds(keys)
+            if here.any():
+                stored[here] = segment.index.reconstruct_batch(keys[here])
+                found |= here
+        return stored, found
+
+    def cosines(self, ids: Sequence[int], queries: np.ndarray) -> np.ndarray:
+        """Scores of the given chunks (rows) against each query vector (columns); a chunk
+        without a vector scores 0."""
+        stored, _ = self.lookup(ids)
         return stored @ np.asarray(queries, dtype=np.float32).T
+
+    def vector(self, chunk_id: int) -> np.ndarray | None:
+        stored, found = self.lookup([chunk_id])
+        return stored[0] if found[0] else None
 
     # -- persistence ------------------------------------------------------------------------
 
-    @staticmethod
-    def path_for(directory: Path, generation: int) -> Path:
-        return directory / f"vectors-{generation:06d}.faiss"
-
-    def save(self, directory: Path, generation: int) -> Path:
-        final = self.path_for(directory, generation)
-        tmp = final.with_suffix(".faiss.tmp")
-        faiss.write_index(self.index, str(tmp))
-        with open(tmp, "rb") as handle:
-            os.fsync(handle.fileno())
-        os.replace(tmp, final)
-        return final
-
     @classmethod
-    def load(cls, directory: Path, generation: int, dim: int) -> Vectors:
-        path = cls.path_for(directory, generation)
-        index = faiss.read_index(str(path))
-        if index.d != dim:
-            raise ValueError(f"{path.name} holds {index.d}-dimensional vectors, expected {dim}")
-        return cls(dim, index)
+    def load(cls, directory: Path, names: Sequence[str], dim: int, live: np.ndarray) -> Vectors:
+        """The segments `names`, oldest first; `live` are the chunk ids the database has (an id
+        is masked where a newer segment holds it, or where the database does not)."""
+        segments: list[Segment] = []
+        newer = np.zeros(0, dtype=np.int64)
+        live = np.asarray(live, dtype=np.int64)
+        for name in reversed(names):
+            index = faiss.read_index(str(directory / name))
+            if index.d != dim:
+                raise ValueError(f"{name} holds {index.d}-dimensional vectors, expected {dim}")
+            segment = Segment(name, index)
+            masked = np.isin(segment.ids, newer) | ~np.isin(segment.ids, live)
+            segment.removed = set(segment.ids[masked].tolist())
+            newer = np.union1d(newer, segment.ids)
+            segments.append(segment)
+        return cls(dim, segments[::-1])
 
     @staticmethod
-    def prune(directory: Path, keep: set[int]) -> None:
-        """Delete generations other than `keep` (and stale temporary files)."""
+    def legacy_name(generation: int) -> str:
+        """The one file of a generation written before segments (read as its only segment)."""
+        return f"vectors-{generation:06d}.faiss"
+
+    @staticmethod
+    def prune(directory: Path, keep: set[str]) -> None:
+        """Delete segment files other than `keep` (and stale temporary files)."""
         for path in directory.iterdir():
-            match = _GENERATION_FILE.match(path.name)
-            if (match and int(match.group(1)) not in keep) or path.name.endswith(".faiss.tmp"):
+            stale = _SEGMENT_FILE.match(path.name) and path.name not in keep
+            if stale or path.name.endswith(".faiss.tmp"):
                 path.unlink(missing_ok=True)
+
+
+def _save(directory: Path, name: str, index: faiss.Index) -> Segment:
+    final = directory / name
+    tmp = final.with_suffix(".faiss.tmp")
+    faiss.write_index(index, str(tmp))
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, final)
+    return Segment(name, index)
+
+
+def _merge_tail(
+    directory: Path, generation: int, segments: list[Segment], dim: int
+) -> list[Segment]:
+    """Merge the two newest segments while the older one is no bigger than the newer (a binary
+    counter: at most log2(n / batch) segments, each vector rewritten that many times over the
+    index's life). Segments with nothing live are dropped; masked vectors are not copied."""
+    segments = [s for s in segments if s.live]
+    merges = 0
+    while len(segments) >= 2 and segments[-2].live <= segments[-1].live:
+        pair = segments[-2:]
+        keys = [s.ids[s.holds(s.ids)] for s in pair]
+        vectors = np.concatenate(
+            [s.index.reconstruct_batch(k) for s, k in zip(pair, keys, strict=True)]
+        )
+        merges += 1
+        name = f"vectors-{generation:06d}m{merges}.faiss"
+        merged = build_index(dim, np.concatenate(keys), vectors)
+        segments = [*segments[:-2], _save(directory, name, merged)]
+    return segments
