@@ -32,10 +32,11 @@ import numpy as np
 
 from corpus.models import Article
 from index import NewsIndex
+from index import vectors as vectors_module
 from index.question_encoder import load_or_export
 
 DIM = 384
-TOPICS = 5_000
+CHUNKS_PER_TOPIC = 200  # stories: about this many chunks share a topic at any size
 SEED = 11
 _TOPIC = re.compile(r"\bT(\d+)\b")
 SYLLABLES = (
@@ -61,14 +62,15 @@ def vocabulary(size: int, rng: np.random.Generator) -> list[str]:
 class Topics:
     """Each topic: a centre vector and eight words of its own."""
 
-    def __init__(self) -> None:
+    def __init__(self, chunks: int) -> None:
+        self.count = max(20, chunks // CHUNKS_PER_TOPIC)
         rng = np.random.default_rng(SEED)
-        centres = rng.standard_normal((TOPICS, DIM)).astype(np.float32)
+        centres = rng.standard_normal((self.count, DIM)).astype(np.float32)
         self.centres = centres / np.linalg.norm(centres, axis=1, keepdims=True)
         self.common = vocabulary(3_000, rng)
-        special = vocabulary(TOPICS * 8 + 3_000, rng)
+        special = vocabulary(self.count * 8 + 3_000, rng)
         special = [w for w in special if w not in set(self.common)]
-        self.words = [special[t * 8 : t * 8 + 8] for t in range(TOPICS)]
+        self.words = [special[t * 8 : t * 8 + 8] for t in range(self.count)]
 
     def vector(self, topic: int, key: int) -> np.ndarray:
         """The chunk's vector: deterministic in (topic, key), so exact search can redo it."""
@@ -109,7 +111,7 @@ def articles(topics: Topics, start: int, count: int) -> list[Article]:
     rng = np.random.default_rng([SEED, start])
     out = []
     for n in range(start, start + count):
-        topic = int(rng.integers(TOPICS))
+        topic = int(rng.integers(topics.count))
         own, common = topics.words[topic], topics.common
         sentences = []
         for k in range(10):
@@ -128,7 +130,7 @@ def articles(topics: Topics, start: int, count: int) -> list[Article]:
 
 
 def build(args: argparse.Namespace) -> dict[str, Any]:
-    topics = Topics()
+    topics = Topics(args.chunks)
     index = NewsIndex(
         args.data_dir, create=True, embedder=StandInEmbedder(topics), max_chunk_tokens=64
     )
@@ -175,7 +177,7 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
 def serve(args: argparse.Namespace) -> dict[str, Any]:
     """As a server: open the index, measure recall and question latency."""
-    topics = Topics()
+    topics = Topics(args.chunks)
     started = time.perf_counter()
     index = NewsIndex(args.data_dir)
     open_s = time.perf_counter() - started
@@ -184,7 +186,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
     rng = np.random.default_rng(5)
     queries = []
     for _ in range(args.recall_queries):
-        query = topics.centres[int(rng.integers(TOPICS))]
+        query = topics.centres[int(rng.integers(topics.count))]
         query = query + 0.03 * rng.standard_normal(DIM).astype(np.float32)
         queries.append(query / np.linalg.norm(query))
     best: list[list[tuple[float, int]]] = [[] for _ in queries]
@@ -213,7 +215,7 @@ def serve(args: argparse.Namespace) -> dict[str, Any]:
         recalls.append(len(found & exact) / 10)
     questions = []
     for _ in range(args.questions):
-        topic = int(rng.integers(TOPICS))
+        topic = int(rng.integers(topics.count))
         questions.append(" ".join(rng.choice(topics.words[topic], 3)))
     for question in questions[:10]:
         index.answer(question)
@@ -239,9 +241,16 @@ def main() -> int:
     parser.add_argument("--batch-articles", type=int, default=1_000)
     parser.add_argument("--questions", type=int, default=300)
     parser.add_argument("--recall-queries", type=int, default=50)
+    parser.add_argument(
+        "--approximate-from",
+        type=int,
+        default=vectors_module.APPROXIMATE_FROM,
+        help="segments this big are IVF (lower it to exercise IVF on a small run)",
+    )
     parser.add_argument("--serve-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
+    vectors_module.APPROXIMATE_FROM = args.approximate_from
     if args.serve_only:
         print(json.dumps(serve(args)))
         return 0
@@ -250,7 +259,9 @@ def main() -> int:
     built = build(args)
     child = subprocess.run(
         [sys.executable, __file__, "--serve-only", "--data-dir", str(args.data_dir),
-         "--questions", str(args.questions), "--recall-queries", str(args.recall_queries)],
+         "--chunks", str(args.chunks),
+         "--questions", str(args.questions), "--recall-queries", str(args.recall_queries),
+         "--approximate-from", str(args.approximate_from)],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     served = json.loads(child.stdout.strip().splitlines()[-1])
