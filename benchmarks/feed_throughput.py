@@ -1,7 +1,6 @@
 """Live news: articles per minute from feed to searchable, and question latency under ingest.
 
-Usage: python benchmarks/feed_throughput.py [--items 500] [--questions 100] [--feeds 10]
-       [--full-share 0.5] [--hosts 4]
+Usage: python benchmarks/feed_throughput.py [--items 500] [--questions 100] [--ingest-threads N]
 
 Serves `--items` deterministic news items from local HTTP servers (nothing touches the
 internet): a share of them carry their full text in the feed, the rest are teasers whose
@@ -9,7 +8,6 @@ linked ~5-8 kB article page must be fetched and extracted (trafilatura). `FeedPo
 runs into a fresh index and the time until every article is searchable is measured. Then
 question latency is measured idle and while an ingest runs in a thread, on the same index
 (questions from ../shared/newsdata/MultiHopRAG.json when present, else generated).
-Small check run: python benchmarks/feed_throughput.py --items 20 --questions 10
 """
 
 from __future__ import annotations
@@ -29,6 +27,7 @@ from bot.app import share_the_interpreter
 from corpus.models import Article
 from index import NewsIndex
 from services.feeds import FeedList, FeedPoller
+from services.paths import serving_ingest_threads
 
 ROOT = Path(__file__).resolve().parent.parent
 MULTIHOP = ROOT.parent / "shared" / "newsdata" / "MultiHopRAG.json"
@@ -323,6 +322,8 @@ def main() -> None:
     parser.add_argument("--hosts", type=int, default=4, help="local servers (127.0.0.N)")
     parser.add_argument("--full-share", type=float, default=0.5, help="items with full text")
     parser.add_argument("--workers", type=int, default=4, help="FeedPoller threads")
+    parser.add_argument("--ingest-threads", type=int, default=serving_ingest_threads(),
+                        help="torch threads for ingest (default as serve; 0: all)")  # fmt: skip
     args = parser.parse_args()
     share_the_interpreter()  # as the bot does (`build_application`)
 
@@ -336,8 +337,8 @@ def main() -> None:
     )
 
     with tempfile.TemporaryDirectory() as tmp:
-        # as `newsbot serve` opens it: questions and ingests get a model instance each
-        index = NewsIndex(Path(tmp) / "data", create=True)
+        # as `newsbot serve` opens it: questions and ingests get a model each, ingest fewer cores
+        index = NewsIndex(Path(tmp) / "data", create=True, ingest_threads=args.ingest_threads)
         index.questions.encode_question("warm up the model", [])
         index.ingest_embedder.encode(["warm up the model"])
         feedlist = FeedList(Path(tmp) / "data" / "feeds.sqlite")

@@ -38,7 +38,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
     setup_logging([*secret_parts(token), secret], verbose=args.verbose)
-    index = paths.open_index(settings)
+    index = paths.open_index(settings, serving=True)
     application = build_application(settings, index)
     try:
         if args.webhook:
@@ -71,7 +71,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     logfile = None if args.verbose else settings.data_dir / "chat.log"
     setup_logging(secret_parts(DEFAULT_TOKEN), verbose=args.verbose, logfile=logfile)
     settings = settings.model_copy(update={"feed_polling": args.feeds})
-    index = paths.open_index(settings)
+    index = paths.open_index(settings, serving=True)
     try:
         asyncio.run(run_chat(settings, index))
     except KeyboardInterrupt:

@@ -45,9 +45,18 @@ def native_bf16() -> bool:
 class Embedder:
     """Normalised embeddings and token counts from one sentence-transformers model."""
 
-    def __init__(self, model: str = DEFAULT_MODEL, device: str = "cpu") -> None:
+    def __init__(
+        self, model: str = DEFAULT_MODEL, device: str = "cpu", threads: int | None = None
+    ) -> None:
+        """`threads` caps torch's intra-op threads (process-wide): a server gives ingest fewer
+        cores than the machine has, so questions keep one."""
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
+
+        if threads:
+            import torch
+
+            torch.set_num_threads(threads)
 
         hf_logging.disable_progress_bar()
         self.name = model

@@ -79,6 +79,7 @@ class NewsIndex:
         embedder: Embedder | None = None,
         questions: QuestionEncoder | None = None,
         question_backend: str = "onnx",
+        ingest_threads: int | None = None,
         config: RetrievalConfig | None = None,
         max_chunk_tokens: int = 256,
     ) -> None:
@@ -117,6 +118,7 @@ class NewsIndex:
         if question_backend not in ("onnx", "torch"):
             raise ValueError(f"QUESTION_BACKEND must be onnx or torch, not {question_backend!r}")
         self.question_backend = question_backend
+        self.ingest_threads = ingest_threads
         self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
         self._published: tuple[int, Vectors] | None = None
@@ -152,11 +154,11 @@ class NewsIndex:
     def ingest_embedder(self) -> Embedder:
         with self._embedder_lock:
             if self._ingest_embedder is None:
-                self._ingest_embedder = self._load_model()
+                self._ingest_embedder = self._load_model(self.ingest_threads)
             return self._ingest_embedder
 
-    def _load_model(self) -> Embedder:
-        embedder = Embedder(self.model_name)
+    def _load_model(self, threads: int | None = None) -> Embedder:
+        embedder = Embedder(self.model_name, threads=threads)
         self._check_dim(embedder.dim)
         return embedder
 
