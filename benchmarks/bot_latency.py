@@ -128,6 +128,7 @@ async def bot_run(
             telegram_base_url=emulator.base_url,
             answer_articles=page,
             feeds=[],  # measure questions, not feed polling
+            user_questions_per_minute=0,  # one user asks them all: not a flood
         )
         app = build_application(settings, index)
         async with app:

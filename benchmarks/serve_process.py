@@ -46,6 +46,7 @@ def start_serve(emulator: BotApiEmulator, index_dir: Path) -> subprocess.Popen:
         "TELEGRAM_BOT_TOKEN": emulator.token,
         "TELEGRAM_BASE_URL": emulator.base_url,
         "FEED_POLLING": "false",
+        "USER_QUESTIONS_PER_MINUTE": "0",  # a benchmark, not a flood
         "NEWSBOT_FEEDS": "",
     }
     return subprocess.Popen(

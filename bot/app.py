@@ -34,6 +34,7 @@ from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.digest import register_digest_handlers
 from index import NewsIndex
+from services.budget import QuestionBudget
 from services.paths import open_store
 from services.settings import Settings
 
@@ -134,8 +135,12 @@ def build_application(
     services.index, services.settings = index, settings
     services.subscriptions = open_store(settings)
 
+    services.budget = QuestionBudget(
+        settings.user_questions_per_minute, settings.user_question_burst
+    )
     if settings.allowed_chat_ids:
-        application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-1)
+        application.add_handler(TypeHandler(Update, access.only_allowed_chats), group=-2)
+    application.add_handler(TypeHandler(Update, access.within_budget), group=-1)
     register_digest_handlers(application)  # first: the catch-all handlers below would shadow it
     feeds.register_feed_handlers(application)  # admins: /feeds /addfeed /removefeed /pollnow
     application.add_handlers(

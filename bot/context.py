@@ -16,6 +16,7 @@ from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
 from bot.questions import QuestionStore
 from index import NewsIndex
+from services.budget import QuestionBudget
 from services.digests import Clock, utc_now
 from services.feeds import FeedPolling
 from services.settings import Settings
@@ -31,6 +32,7 @@ class BotData:
     subscriptions: SubscriptionStore = field(init=False)
     questions: QuestionStore = field(default_factory=QuestionStore)  # behind "More" buttons
     feed_polling: FeedPolling | None = None  # live news, when the bot follows feeds
+    budget: QuestionBudget = field(init=False)  # questions per user (flood control)
     clock: Clock = utc_now  # a callable returning an aware "now"; tests replace it to move time
     tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one digest tick at a time
 

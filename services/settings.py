@@ -45,6 +45,9 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = Field(None, validation_alias="WEBHOOK_SECRET")
 
     answer_articles: int = Field(3, ge=1, le=10, validation_alias="ANSWER_ARTICLES")
+    # per user: questions a minute (0: no limit) and how many may come at once; admins exempt
+    user_questions_per_minute: float = Field(20, ge=0, validation_alias="USER_QUESTIONS_PER_MINUTE")
+    user_question_burst: int = Field(8, ge=1, validation_alias="USER_QUESTION_BURST")
 
     digest_max_items: int = Field(8, ge=1, le=30, validation_alias="DIGEST_MAX_ITEMS")
     digest_grace_minutes: int = Field(120, ge=0, validation_alias="DIGEST_GRACE_MINUTES")

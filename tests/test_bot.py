@@ -374,6 +374,10 @@ async def test_forum_topic_answer_stays_in_the_topic(bot: Application, emu: BotA
     asked, [reply] = await ask(emu, FORUM, f"/ask {QUESTION}", message_thread_id=5)
     assert reply.message_thread_id == 5
     assert reply.reply_to_message_id == asked["message_id"]
+    for _ in range(50):  # the "typing" request may still be in flight when the reply lands
+        if sent_calls(emu, "sendChatAction"):
+            break
+        await asyncio.sleep(0.05)
     [action] = sent_calls(emu, "sendChatAction")
     assert action["message_thread_id"] == 5
     assert emu.errors == []
