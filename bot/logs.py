@@ -73,9 +73,10 @@ def setup_logging(
     verbose: bool = False,
     quiet: bool = False,
     logfile: Path | None = None,
-) -> None:
+) -> RedactingFilter:
     """Log to stderr (or to `logfile`, e.g. while a terminal chat owns the screen) at INFO
-    (DEBUG with `verbose`, WARNING with `quiet`), secrets redacted."""
+    (DEBUG with `verbose`, WARNING with `quiet`), secrets redacted. Returns the filter, to
+    redact text printed outside logging too."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
     log_format = "%(asctime)s %(levelname)s %(name)s: %(message)s"
     if logfile is not None:
@@ -90,4 +91,4 @@ def setup_logging(
     logging.getLogger().setLevel(level)
     for name in NOISY_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
-    install_redaction(secrets)
+    return install_redaction(secrets)

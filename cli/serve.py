@@ -18,6 +18,8 @@ def _token(settings: Settings) -> str:
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    from telegram.error import InvalidToken, NetworkError
+
     from bot.app import ALLOWED_UPDATES, build_application, webhook_options
     from bot.logs import secret_parts, setup_logging
 
@@ -37,7 +39,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
         return 2
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else ""
-    setup_logging([*secret_parts(token), secret], verbose=args.verbose)
+    redacting = setup_logging([*secret_parts(token), secret], verbose=args.verbose)
     index = paths.open_index(settings, serving=True)
     application = build_application(settings, index)
     try:
@@ -55,6 +57,21 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         else:
             log.info("polling Telegram for updates; Ctrl-C stops")
             application.run_polling(allowed_updates=ALLOWED_UPDATES)
+    except InvalidToken:
+        # PTB's own message quotes the whole token: never print it
+        print(
+            "newsbot: the Bot API rejected TELEGRAM_BOT_TOKEN: check it with @BotFather "
+            f"(and TELEGRAM_BASE_URL, now {settings.telegram_base_url}).",
+            file=sys.stderr,
+        )
+        return 1
+    except NetworkError as exc:
+        print(
+            f"newsbot: cannot reach the Bot API at {settings.telegram_base_url} "
+            f"({redacting.redact(str(exc))}); check the network and TELEGRAM_BASE_URL.",
+            file=sys.stderr,
+        )
+        return 1
     finally:
         index.close()
     return 0
