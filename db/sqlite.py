@@ -1,7 +1,8 @@
 """One way to open a SQLite file, used by every store in the project.
 
 Each thread gets its own connection (SQLite connections are cheap and WAL lets readers run beside
-one writer); `close()` closes all of them, whichever thread opened them. The schema is a list of
+one writer); those of ended threads are closed when the next one opens, and `close()` closes
+all of them, whichever thread opened them. The schema is a list of
 numbered migrations recorded in `PRAGMA user_version` and applied on open, each in its own
 transaction; a file written by newer code is refused with a clear message instead of misread.
 """
@@ -42,7 +43,7 @@ class Database:
         self._foreign_keys = foreign_keys
         self._local = threading.local()
         self._lock = threading.Lock()
-        self._open: list[sqlite3.Connection] = []
+        self._open: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._epoch = 0
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.migrate()
@@ -64,9 +65,27 @@ class Database:
         if self._foreign_keys:
             conn.execute("PRAGMA foreign_keys=ON")
         with self._lock:
-            self._open.append(conn)
+            self._close_orphans()
+            self._open.append((threading.current_thread(), conn))
             self._local.held = (self._epoch, conn)
         return conn
+
+    def _close_orphans(self) -> None:
+        """Close the connections of threads that have ended (a poll's worker pool, a
+        to_thread worker retired by its executor): nothing else would, and each holds a file
+        descriptor and a page cache. Called with the lock held, when a connection is opened."""
+        alive = []
+        for thread, conn in self._open:
+            if thread.is_alive():
+                alive.append((thread, conn))
+            else:
+                conn.close()
+        self._open = alive
+
+    @property
+    def open_connections(self) -> int:
+        with self._lock:
+            return len(self._open)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
@@ -101,7 +120,7 @@ class Database:
         with self._lock:
             self._epoch += 1
             conns, self._open = self._open, []
-        for conn in conns:
+        for _, conn in conns:
             conn.close()
 
     def __enter__(self) -> Database:

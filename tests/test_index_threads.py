@@ -4,6 +4,7 @@ vectors and caches from start to end, so none fails or returns a malformed answe
 from __future__ import annotations
 
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from corpus.models import Article
 from index import Answer, NewsIndex
@@ -82,3 +83,17 @@ def test_an_ingest_builds_on_what_another_process_committed(
     assert len(other.vectors()) == stats.chunks
     assert news_index.reload() and len(news_index.vectors()) == stats.chunks
     other.close()
+
+
+def test_connections_stay_few_over_a_thousand_questions_on_worker_threads(
+    news_index: NewsIndex,
+) -> None:
+    """Worker threads come and go (executors retire them, each feed poll has a pool of its
+    own); their SQLite connections must go with them, not pile up as open files."""
+    news_index.ingest([story(i) for i in range(6)])
+    for batch in range(100):
+        with ThreadPoolExecutor(4) as pool:  # ten questions on four fresh threads
+            answers = list(pool.map(news_index.answer, QUESTIONS * 2 + QUESTIONS[:2]))
+        assert all(isinstance(a, Answer) for a in answers) and any(a.citations for a in answers)
+        if batch >= 1:
+            assert news_index.store.open_connections <= 1 + 4 + 4, batch

@@ -54,3 +54,17 @@ def test_close_closes_connections_opened_by_other_threads(tmp_path):
         opened[0].execute("SELECT 1")
     assert db.query("SELECT count(*) FROM notes")[0][0] == 0  # reopens on the next use
     db.close()
+
+
+def test_connections_of_ended_threads_are_closed(tmp_path):
+    db = Database(tmp_path / "d.sqlite", STEPS)
+    opened: list[sqlite3.Connection] = []
+    for _ in range(50):
+        worker = threading.Thread(target=lambda: opened.append(db.conn))
+        worker.start()
+        worker.join()
+    assert db.query("SELECT count(*) FROM notes")[0][0] == 0  # this thread's own connection
+    assert db.open_connections <= 2  # this thread's, and at most the last ended thread's
+    with pytest.raises(sqlite3.ProgrammingError):
+        opened[0].execute("SELECT 1")
+    db.close()

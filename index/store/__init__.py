@@ -46,6 +46,10 @@ class Store(ArticleReads, WordReads):
     def version(self) -> int:
         return self.db.version
 
+    @property
+    def open_connections(self) -> int:
+        return self.db.open_connections
+
     def close(self) -> None:
         """Close every thread's connection."""
         self.db.close()
