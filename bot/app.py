@@ -16,7 +16,6 @@ from telegram import BotCommandScopeChat, LinkPreviewOptions, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     CommandHandler,
@@ -33,6 +32,7 @@ from bot.digests import schedule_digests
 from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.digest import register_digest_handlers
+from bot.retries import RetryingRateLimiter
 from index import NewsIndex
 from services.budget import QuestionBudget
 from services.paths import open_store
@@ -124,7 +124,7 @@ def build_application(
                 allow_sending_without_reply=True,  # the question may be deleted meanwhile
             )
         )
-        .rate_limiter(AIORateLimiter(**RATE_LIMITER_OPTIONS))
+        .rate_limiter(RetryingRateLimiter(**RATE_LIMITER_OPTIONS))
         .concurrent_updates(concurrent_updates)
         .post_init(post_init)
         .post_shutdown(post_shutdown)

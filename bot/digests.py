@@ -10,9 +10,9 @@ A tick, with one `now` throughout (the clock in `bot_data`, so tests can move ti
 1. in a thread, decide every active subscription (`services.digests.plan`): "wait" | "skip" |
    "send"; skipped dates (missed by more than the grace) are marked at once;
 2. for each due one, concurrently but bounded: build its digest (`DigestBuilds`: one
-   `select_digest` per distinct window and topic, off the event loop), claim the date, send. PTB's
-   `AIORateLimiter` paces the messages; a `RetryAfter` that gets past it is waited out and
-   retried; Forbidden (bot blocked or removed, chat gone) pauses that chat's subscriptions.
+   `select_digest` per distinct window and topic, off the event loop), claim the date, send. The
+   application's `RetryingRateLimiter` paces the messages, waits out 429s and repeats what surely
+   did not arrive; Forbidden (bot blocked or removed, chat gone) pauses that chat's subscriptions.
 
 Claiming just before sending, not for the whole batch up front, means a crash half-way through
 a big batch leaves the unsent digests unclaimed: the next start sends them within the grace.
@@ -32,10 +32,7 @@ from telegram.error import (
     BadRequest,
     ChatMigrated,
     Forbidden,
-    NetworkError,
-    RetryAfter,
     TelegramError,
-    TimedOut,
 )
 from telegram.ext import Application, Job
 
@@ -58,7 +55,6 @@ log = logging.getLogger(__name__)
 JOB_NAME = "digests"
 FIRST_TICK_SECONDS = 1.0  # soon after start: digests that fell due while the bot was down
 SEND_CONCURRENCY = 32  # digests in flight at once; the rate limiter does the pacing
-CONNECTION_ATTEMPTS = 3  # per message, for connection errors (429s: the rate limiter)
 UNSUBSCRIBE = "unsub"  # callback data: "unsub:<id>"
 
 Outcome = Literal["sent", "empty", "taken", "paused", "failed"]
@@ -83,32 +79,18 @@ async def send_texts(
 ) -> list[Message]:
     """Send HTML messages in order (keyboard under the last).
 
-    One retry policy for every request: the application's rate limiter waits out 429s
-    (`RATE_LIMITER_OPTIONS["max_retries"]`). Here only a connection error is retried, with a
-    short backoff; a timeout is not: the message may have arrived, and the design prefers a
-    missed digest to one sent twice.
+    No retry here: the application's one policy (`bot.retries.RetryingRateLimiter`) waits out
+    429s and repeats what surely did not arrive; a send that timed out is not repeated, as the
+    design prefers a missed digest to one sent twice.
     """
     sent = []
     for number, text in enumerate(texts):
         last = number == len(texts) - 1
-        for attempt in range(1, CONNECTION_ATTEMPTS + 1):
-            try:
-                sent.append(
-                    await bot.send_message(
-                        chat_id,
-                        text,
-                        message_thread_id=thread_id,
-                        reply_markup=markup if last else None,
-                    )
-                )
-                break
-            except (RetryAfter, BadRequest, TimedOut):
-                raise
-            except NetworkError as exc:
-                if attempt == CONNECTION_ATTEMPTS:
-                    raise
-                log.info("network error sending to chat %s (%s): retrying", chat_id, exc)
-                await asyncio.sleep(min(2**attempt, 30))
+        sent.append(
+            await bot.send_message(
+                chat_id, text, message_thread_id=thread_id, reply_markup=markup if last else None
+            )
+        )
     return sent
 
 

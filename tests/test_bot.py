@@ -29,6 +29,7 @@ from bot.handlers.ask import EXPIRED
 from bot.handlers.errors import SORRY
 from bot.logs import RedactingFilter, install_redaction, secret_parts
 from bot.render import render_answer
+from bot.retries import ATTEMPTS
 from cli.chat import run_chat
 from cli.main import main
 from corpus.loaders import load_path, seed_path
@@ -483,10 +484,18 @@ async def test_chats_outside_allowed_chat_ids_are_refused(
         emu.add_chat(-100999, "supergroup")
         _, [group_refusal] = await ask(emu, -100999, f"/ask {QUESTION}")
         assert group_refusal.plain == PRIVATE_BOT
-        # Even when the refusal cannot be sent, the question is not answered.
-        emu.fail_next("sendMessage", 502)
+        # Even when the refusal cannot be sent (502 on every retry), the question is not
+        # answered.
+        for _ in range(ATTEMPTS):
+            emu.fail_next("sendMessage", 502)
+        since = len(emu.calls)
         emu.send_user_message(OTHER_USER, QUESTION)
-        assert (await emu.wait_for_call("sendMessage")).status == 502
+        for _ in range(100):  # retries back off 0.5 + 1 + 2 s
+            failed = [c for c in emu.calls[since:] if c.method == "sendMessage"]
+            if len(failed) >= ATTEMPTS:
+                break
+            await asyncio.sleep(0.1)
+        assert [c.status for c in failed] == [502] * ATTEMPTS
         await asyncio.sleep(0.3)
     assert len(emu.messages(OTHER_USER)) == 1 and len(emu.messages(-100999)) == 1
     assert (OTHER_USER, "typing") not in emu.chat_actions

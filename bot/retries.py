@@ -1,0 +1,88 @@
+"""One retry policy for every Bot API request: python-telegram-bot's AIORateLimiter (pacing,
+and 429s waited out) plus retries for failures that mean Telegram did not carry the request out.
+
+Telegram has no idempotency key, so a failed send is retried only when it surely did not arrive
+or was refused before being carried out:
+
+- a 5xx answer, a connection refused or reset before any answer, a connect or pool timeout:
+  retried (a connection dropped mid-request is the one ambiguous case here; it is retried, as
+  a lost answer is worse than a rare double one);
+- a read timeout (the request reached Telegram, the answer was slow): retried only for methods
+  that are safe to repeat (editing, answering a query, chat actions), never for a send, so a
+  slow Telegram cannot make the bot post the same answer twice;
+- 400/403/404/409 answers: never (the request is wrong, repeating it cannot help).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import httpx
+from telegram.error import BadRequest, NetworkError, TimedOut
+from telegram.ext import AIORateLimiter
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS = 4  # per request, on top of the limiter's own 429 retries
+BACKOFF = 0.5  # seconds before the first retry, doubled each time
+# Methods whose repetition changes nothing the user sees twice.
+IDEMPOTENT = frozenset(
+    {
+        "answerCallbackQuery",
+        "answerInlineQuery",
+        "sendChatAction",
+        "editMessageText",
+        "editMessageReplyMarkup",
+        "deleteMessage",
+        "getMe",
+        "getChat",
+        "setMyCommands",
+        "setMyDescription",
+        "setMyShortDescription",
+        "deleteWebhook",
+        "setWebhook",
+    }
+)
+
+
+def did_not_happen(exc: NetworkError, endpoint: str) -> bool:
+    """True when repeating the request cannot make the user see it twice (see the module)."""
+    if isinstance(exc, BadRequest):
+        return False
+    cause = exc.__cause__
+    if isinstance(exc, TimedOut):
+        if isinstance(cause, (httpx.ConnectTimeout, httpx.PoolTimeout)):
+            return True
+        return endpoint in IDEMPOTENT
+    # an error answer (5xx, or an unreadable body from a proxy) or a transport failure
+    return True
+
+
+class RetryingRateLimiter(AIORateLimiter):
+    """AIORateLimiter that also retries what `did_not_happen`, with a short backoff."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        delay = BACKOFF
+        for attempt in range(1, ATTEMPTS + 1):
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except NetworkError as exc:
+                if attempt == ATTEMPTS or not did_not_happen(exc, endpoint):
+                    raise
+                log.info("%s failed (%s): retry %d in %.1f s", endpoint, exc, attempt, delay)
+                await asyncio.sleep(delay)
+                delay *= 2
+        raise AssertionError("unreachable")
