@@ -32,6 +32,7 @@ from bot.digests import schedule_digests
 from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.digest import register_digest_handlers
+from bot.ordering import PerChatOrder
 from bot.retries import RetryingRateLimiter
 from index import NewsIndex
 from services.budget import QuestionBudget
@@ -58,7 +59,7 @@ RATE_LIMITER_OPTIONS = {
     "overall_time_period": 1 / 30,
     "group_max_rate": 20,
     "group_time_period": 60,
-    "max_retries": 3,  # on 429, wait retry_after and try again
+    "max_retries": 5,  # on 429, wait retry_after and try again
 }
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # commands are not re-run when a message is edited
@@ -125,7 +126,11 @@ def build_application(
             )
         )
         .rate_limiter(RetryingRateLimiter(**RATE_LIMITER_OPTIONS))
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(
+            PerChatOrder(256 if concurrent_updates is True else int(concurrent_updates))
+            if concurrent_updates
+            else False
+        )
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .context_types(CONTEXT_TYPES)

@@ -7,7 +7,9 @@ pick inline results and press buttons; each action becomes an update for the bot
 from __future__ import annotations
 
 import logging
+import random
 import time
+from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
@@ -15,7 +17,7 @@ from emulator.core import DEFAULT_USER_ID
 from emulator.entities import commands_and_mentions
 from emulator.inspection import Inspection
 from emulator.registry import canonical
-from emulator.state import Chat, ChatMessage
+from emulator.state import Chat, ChatMessage, Faults
 from emulator.validation import ApiError, message_text, too_many
 
 _LOG = logging.getLogger(__name__)
@@ -95,6 +97,23 @@ class Control(Inspection):
         else:
             error = ApiError(error_code, description or HTTPStatus(error_code).phrase)
         self._failures[canonical(method)].append(error)
+
+    def inject_faults(self, methods: Iterable[str], seed: int = 0, **shares: Any) -> None:
+        """From now on, fail a random share of the calls of ``methods`` (see ``Faults``:
+        ``too_many``, ``server_error``, ``slow``, ``reset``, ``retry_after``,
+        ``slow_seconds``); counts by kind in ``fault_counts``. No methods: faults off."""
+        self._fault_draws = random.Random(seed)
+        self._faults = {canonical(method): Faults(**shares) for method in methods}
+
+    def draw_fault(self, method: str) -> str | None:
+        """The fault for this call of ``method``, if any (the server acts on it)."""
+        faults = self._faults.get(method)
+        if faults is None:
+            return None
+        kind = faults.pick(self._fault_draws.random())
+        if kind is not None:
+            self.fault_counts[kind] += 1
+        return kind
 
     # ----------------------------------------------------------------- the users' side
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections import defaultdict, deque
+import random
+from collections import Counter, defaultdict, deque
 from typing import TYPE_CHECKING, Any
 
-from emulator.state import ApiCall, Bucket, Chat, ChatMessage, Webhook, WebhookDelivery
+from emulator.state import ApiCall, Bucket, Chat, ChatMessage, Faults, Webhook, WebhookDelivery
 from emulator.validation import ApiError, bad
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ class EmulatorCore:
         self._webhook: Webhook | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
+        self._faults: dict[str, Faults] = {}  # method -> random faults (`inject_faults`)
+        self._fault_draws = random.Random(0)
+        self.fault_counts: Counter[str] = Counter()  # "429", "500", "slow", "reset": how many
         self._buckets: dict[object, Bucket] = {}
         self._chat_marks: dict[int, int] = {}
         self._last_mark = 0

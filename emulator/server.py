@@ -11,6 +11,7 @@ import contextlib
 import inspect
 import json
 import logging
+import random
 from typing import Any, Self
 
 import httpx
@@ -28,7 +29,7 @@ from emulator.queries import QueryMethods
 from emulator.registry import METHODS
 from emulator.state import ApiCall
 from emulator.updates import UpdateMethods
-from emulator.validation import ApiError, bad
+from emulator.validation import ApiError, bad, too_many
 
 _LOG = logging.getLogger(__name__)
 
@@ -100,9 +101,12 @@ class BotApiEmulator(
         """The value for ``ApplicationBuilder().base_url()`` / ``Bot(base_url=...)``."""
         return f"http://127.0.0.1:{self.port}/bot"
 
-    async def _serve(self, token: str, method: str, raw: dict[str, Any]) -> tuple[int, dict]:
-        """Answer one call: token, method, parameters, a queued ``fail_next``, then the
-        handler; every outcome goes into ``calls``. Returns (HTTP status, JSON body)."""
+    async def _serve(
+        self, token: str, method: str, raw: dict[str, Any], fault: str | None = None
+    ) -> tuple[int, dict]:
+        """Answer one call: token, method, parameters, a queued ``fail_next`` or an injected
+        fault, then the handler; every outcome goes into ``calls``. Returns (HTTP status,
+        JSON body)."""
         entry = METHODS.get(method.lower())
         name = entry[0] if entry else method
         params = dict(raw)
@@ -114,6 +118,10 @@ class BotApiEmulator(
             params = decode_params(raw)
             if self._failures[name]:
                 raise self._failures[name].popleft()
+            if fault == "429":
+                raise too_many(self._faults[name].retry_after)
+            if fault == "5xx":
+                raise ApiError(random.choice((500, 502)), "Internal Server Error")
             result = entry[1](self, params)
             if inspect.isawaitable(result):
                 result = await result
@@ -175,7 +183,12 @@ class _ApiHandler(tornado.web.RequestHandler):
         except ValueError:
             await self._reply(400, bad("can't parse JSON request body").body())
             return
-        serve = asyncio.ensure_future(self.emulator._serve(token, method, raw))
+        entry = METHODS.get(method.lower())
+        fault = self.emulator.draw_fault(entry[0]) if entry else None
+        if fault == "reset":  # closed before the call is read: nothing happens
+            self.request.connection.close()
+            return
+        serve = asyncio.ensure_future(self.emulator._serve(token, method, raw, fault))
         gone = asyncio.ensure_future(self.gone.wait())
         await asyncio.wait({serve, gone}, return_when=asyncio.FIRST_COMPLETED)
         gone.cancel()
@@ -184,6 +197,8 @@ class _ApiHandler(tornado.web.RequestHandler):
             with contextlib.suppress(asyncio.CancelledError):
                 await serve
             return
+        if fault == "slow":  # carried out, answered too late for the client
+            await asyncio.sleep(self.emulator._faults[entry[0]].slow_seconds)
         await self._reply(*serve.result())
 
     async def post(self, token: str, method: str) -> None:

@@ -124,3 +124,31 @@ class Bucket:
         self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
         self.stamp = now
         return 0.0 if self.tokens >= 1 else (1 - self.tokens) / self.rate
+
+
+@dataclass
+class Faults:
+    """Random failures for one method (`BotApiEmulator.inject_faults`): shares of its calls
+    answered 429 (with ``retry_after``) or 500/502 without being carried out, carried out but
+    answered only after ``slow_seconds`` (past the client's read timeout), or dropped before
+    being read (the connection closed without an answer)."""
+
+    too_many: float = 0.0
+    server_error: float = 0.0
+    slow: float = 0.0
+    reset: float = 0.0
+    retry_after: int = 1
+    slow_seconds: float = 6.0
+
+    def pick(self, draw: float) -> str | None:
+        """The fault for a uniform `draw` in [0, 1), or None."""
+        for kind, share in (
+            ("429", self.too_many),
+            ("5xx", self.server_error),
+            ("slow", self.slow),
+            ("reset", self.reset),
+        ):
+            if draw < share:
+                return kind
+            draw -= share
+        return None

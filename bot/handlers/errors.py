@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden, TelegramError, TimedOut
 
 from bot.context import BotContext
 
@@ -19,6 +19,11 @@ async def on_error(update: object, context: BotContext) -> None:
     error = context.error
     if isinstance(error, Forbidden):  # blocked by the user or removed from the group
         log.warning("cannot write to the chat of update %s: %s", _update_id(update), error)
+        return
+    if isinstance(error, TimedOut):
+        # Telegram was slow to confirm a send (never repeated: bot/retries.py); the message
+        # has most likely arrived, and an apology after the answer would read as a failure
+        log.warning("a request for update %s timed out: %s", _update_id(update), error)
         return
     log.error("error while handling update %s", _update_id(update), exc_info=error)
     # Inline queries have no chat to write to; callback handlers answer their query first.
