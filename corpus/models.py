@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
@@ -11,6 +12,9 @@ from urllib.parse import urlsplit, urlunsplit
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from corpus import clean
+
+# C0 control characters but tab, newline and carriage return, and DEL
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def normalise_url(url: str) -> str:
@@ -47,7 +51,7 @@ class Article(BaseModel):
     @field_validator("title", "body")
     @classmethod
     def _strip_required(cls, value: str) -> str:
-        value = value.strip()
+        value = _CONTROL.sub(" ", value).strip()  # NULs, escapes, bells: never shown to readers
         if not value:
             raise ValueError("must not be empty")
         return value

@@ -9,9 +9,8 @@ holds it, and only while the chunks table has it (SQLite may reuse the id of a d
 Segments are merged as in an LSM tree (the two newest while the older is no bigger), so a
 search touches at most log2(n / batch) segments and a vector is rewritten about that many times
 over the index's life, not once per batch as when every batch rewrote one file. A segment's
-index type follows its size: exact (flat) below `APPROXIMATE_FROM` vectors, IVF with 8-bit
-scalar quantisation above (recall@10 >= 0.95 against exact search, measured by
-benchmarks/scale.py).
+index type follows its size: exact (flat) below `APPROXIMATE_FROM` vectors, IVF storing float16
+above (recall@10 against exact search measured by benchmarks/scale.py).
 """
 
 from __future__ import annotations
@@ -32,7 +31,7 @@ import numpy as np
 faiss.omp_set_num_threads(1)
 
 _SEGMENT_FILE = re.compile(r"^vectors-\d+(m\d+)?\.faiss$")
-APPROXIMATE_FROM = 200_000  # vectors; smaller segments are searched exactly
+APPROXIMATE_FROM = 50_000  # vectors; smaller segments are searched exactly
 NPROBE_SHARE = 0.04  # lists probed by an IVF search, as a share of its lists
 
 
@@ -72,8 +71,11 @@ def build_index(dim: int, ids: np.ndarray, vectors: np.ndarray) -> faiss.Index:
     else:
         lists = int(4 * math.sqrt(n))
         quantizer = faiss.IndexFlatIP(dim)
+        # float16: half the memory of float32 and, unlike 8 bits, no loss that merges (which
+        # rebuild from the stored vectors) would compound: recall@10 0.995 vs 0.984 for 8-bit
+        # on 300,000 generated news-like vectors
         inner = faiss.IndexIVFScalarQuantizer(
-            quantizer, dim, lists, faiss.ScalarQuantizer.QT_8bit, faiss.METRIC_INNER_PRODUCT
+            quantizer, dim, lists, faiss.ScalarQuantizer.QT_fp16, faiss.METRIC_INNER_PRODUCT
         )
         sample = vectors[np.random.default_rng(0).choice(n, min(n, lists * 64), replace=False)]
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # training and adding: all cores
