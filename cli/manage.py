@@ -9,6 +9,7 @@ import sys
 from cli.ask import known_sources
 from cli.common import add_filter_arguments, format_date, plural
 from index.search import Filters
+from index.service import DAMAGED_VECTORS
 from index.store.schema import REINGEST_WARNING
 from services import paths
 from services.settings import Settings
@@ -32,6 +33,8 @@ def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
     print(f"size on disk: {stats.size_bytes / 1e6:.1f} MB")
     if stats.missing_sentence_vectors:
         print(REINGEST_WARNING % stats.missing_sentence_vectors)
+    if stats.damaged_vector_files:
+        print(DAMAGED_VECTORS % (", ".join(stats.damaged_vector_files), settings.data_dir))
     shown = stats.sources if args.all else stats.sources[:SHOWN_OUTLETS]
     for source, count, latest in shown:
         print(f"  {count:5d}  {source}  (latest {format_date(latest)})")

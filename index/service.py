@@ -9,6 +9,7 @@ started; an ingest builds a new one and swaps it in after its commit.
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -31,7 +32,14 @@ from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.store import ArticleRow, Store
 from index.vectors import Vectors
 
+log = logging.getLogger(__name__)
+
 DB_NAME = "news.sqlite"
+# The articles of a damaged segment file are still found by their words (BM25), not by meaning.
+DAMAGED_VECTORS = (
+    "vector file(s) %s in %s are missing or damaged: their articles are found by keywords "
+    "only; move the data folder away and run `newsbot ingest` again to rebuild"
+)
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
 TIMELINE_HINT = "Name a story to follow, for example: /timeline Sam Altman OpenAI"
 UNKNOWN_WORDS_HINT = (
@@ -53,6 +61,7 @@ class IndexStats:
     size_bytes: int
     # chunks indexed before sentence vectors existed: they rank without the sentence rerank
     missing_sentence_vectors: int = 0
+    damaged_vector_files: tuple[str, ...] = ()  # found by keywords only until a rebuild
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -201,11 +210,13 @@ class NewsIndex:
             live = np.asarray(self.store.chunk_ids(), dtype=np.int64)
             try:
                 vectors = Vectors.load(self.data_dir, names, dim, live)
-            except (RuntimeError, ValueError) as exc:
+            except ValueError as exc:
                 raise NewsIndexError(
-                    f"the vector file for generation {generation} in {self.data_dir} is missing "
-                    f"or damaged ({exc}); move the folder away and run `newsbot ingest` again"
+                    f"the vector files in {self.data_dir} do not fit the index ({exc}); move "
+                    "the folder away and run `newsbot ingest` again"
                 ) from exc
+            if vectors.damaged:
+                log.warning(DAMAGED_VECTORS, ", ".join(vectors.damaged), self.data_dir)
         self._published = (generation, vectors)
         return True
 
@@ -394,4 +405,5 @@ class NewsIndex:
             generation=self.generation,
             size_bytes=size,
             missing_sentence_vectors=self.store.missing_sentence_vectors(),
+            damaged_vector_files=tuple(self.vectors().damaged),
         )

@@ -101,6 +101,7 @@ class Vectors:
     def __init__(self, dim: int, segments: Sequence[Segment] = ()) -> None:
         self.dim = dim
         self.segments = list(segments)
+        self.damaged: list[str] = []  # segment files that could not be read (`load`)
 
     def __len__(self) -> int:
         return sum(segment.live for segment in self.segments)
@@ -204,10 +205,15 @@ class Vectors:
         """The segments `names`, oldest first; `live` are the chunk ids the database has (an id
         is masked where a newer segment holds it, or where the database does not)."""
         segments: list[Segment] = []
+        damaged: list[str] = []
         newer = np.zeros(0, dtype=np.int64)
         live = np.asarray(live, dtype=np.int64)
         for name in reversed(names):
-            index = faiss.read_index(str(directory / name))
+            try:
+                index = faiss.read_index(str(directory / name))
+            except RuntimeError:  # missing or truncated: search what is intact
+                damaged.append(name)
+                continue
             if index.d != dim:
                 raise ValueError(f"{name} holds {index.d}-dimensional vectors, expected {dim}")
             segment = Segment(name, index)
@@ -215,7 +221,9 @@ class Vectors:
             segment.removed = set(segment.ids[masked].tolist())
             newer = np.union1d(newer, segment.ids)
             segments.append(segment)
-        return cls(dim, segments[::-1])
+        vectors = cls(dim, segments[::-1])
+        vectors.damaged = damaged[::-1]
+        return vectors
 
     @staticmethod
     def legacy_name(generation: int) -> str:

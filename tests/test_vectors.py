@@ -136,3 +136,24 @@ def test_an_index_ingest_appends_and_a_legacy_index_still_opens(
     assert len(reopened.vectors()) == reopened.stats().chunks > 0
     assert reopened.answer("where did the gulls nest").citations[0].title == "Harbour 3"
     reopened.close()
+
+
+def test_a_damaged_vector_file_leaves_the_rest_answering(
+    data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder
+) -> None:
+    """A truncated segment (a full disk, a bad copy) costs its articles their vectors, not the
+    index: they are still found by their words, the others as before, and stats says which
+    file to rebuild."""
+    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
+    index.ingest([article(n, "Ferries resumed") for n in range(1, 9)])
+    index.ingest([article(9, "Lighthouse keepers struck")])  # a smaller batch: its own file
+    names = index.vectors().names
+    assert len(names) == 2
+    index.close()
+    damaged = data_dir / names[-1]
+    damaged.write_bytes(damaged.read_bytes()[:200])
+    reopened = NewsIndex(data_dir, embedder=embedder, questions=questions)
+    assert reopened.stats().damaged_vector_files == (names[-1],)
+    assert reopened.answer("did the lighthouse keepers strike").citations[0].title == "Harbour 9"
+    assert reopened.answer("when did ferries resume in harbour 3").citations
+    reopened.close()

@@ -12,7 +12,7 @@ from bot.handlers.access import is_admin
 from bot.handlers.common import reply_html
 from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
-from index.service import IndexStats
+from index.service import DAMAGED_VECTORS, IndexStats
 from index.store.schema import REINGEST_WARNING
 
 
@@ -29,6 +29,9 @@ def stats_html(stats: IndexStats) -> str:
     )
     if stats.missing_sentence_vectors:
         text += "\n" + html.escape(REINGEST_WARNING % stats.missing_sentence_vectors, quote=False)
+    if stats.damaged_vector_files:
+        damaged = DAMAGED_VECTORS % (", ".join(stats.damaged_vector_files), "the data folder")
+        text += "\n" + html.escape(damaged, quote=False)
     return text
 
 
