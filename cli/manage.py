@@ -9,7 +9,7 @@ import sys
 from cli.ask import known_sources
 from cli.common import add_filter_arguments, format_date, plural
 from index.search import Filters
-from index.service import DAMAGED_VECTORS
+from index.stats import DAMAGED_VECTORS
 from index.store.schema import REINGEST_WARNING
 from services import paths
 from services.settings import Settings

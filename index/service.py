@@ -13,10 +13,9 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -29,51 +28,19 @@ from index.ingest import IngestReport, NewsIndexError, ProgressCallback
 from index.query import QueryIntent
 from index.question_encoder import QuestionEncoder, load_or_export
 from index.search import Filters, Passage, RetrievalConfig, Searcher
+from index.stats import DAMAGED_VECTORS, IndexStats
 from index.store import ArticleRow, Store
 from index.vectors import Vectors
 
 log = logging.getLogger(__name__)
 
 DB_NAME = "news.sqlite"
-# The articles of a damaged segment file are still found by their words (BM25), not by meaning.
-DAMAGED_VECTORS = (
-    "vector file(s) %s in %s are missing or damaged: their articles are found by keywords "
-    "only; move the data folder away and run `newsbot ingest` again to rebuild"
-)
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
 TIMELINE_HINT = "Name a story to follow, for example: /timeline Sam Altman OpenAI"
 UNKNOWN_WORDS_HINT = (
     "None of those words appear in the reporting I have. Try other words, or ask a question "
     "about the news."
 )
-
-
-@dataclass(frozen=True)
-class IndexStats:
-    articles: int
-    chunks: int
-    sources: list[tuple[str, int, datetime | None]]
-    first: datetime | None
-    last: datetime | None
-    model: str | None
-    dim: int | None
-    generation: int
-    size_bytes: int
-    # chunks indexed before sentence vectors existed: they rank without the sentence rerank
-    missing_sentence_vectors: int = 0
-    damaged_vector_files: tuple[str, ...] = ()  # found by keywords only until a rebuild
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "articles": self.articles,
-            "chunks": self.chunks,
-            "outlets": len(self.sources),
-            "first_published": self.first.isoformat() if self.first else None,
-            "last_published": self.last.isoformat() if self.last else None,
-            "model": self.model,
-            "dim": self.dim,
-            "size_bytes": self.size_bytes,
-        }
 
 
 class NewsIndex:

@@ -22,7 +22,7 @@ from bot.render import (
     utf16_len,
 )
 from index.answer import Answer, Citation, Outlet
-from index.service import IndexStats
+from index.stats import IndexStats
 from index.store import ArticleRow
 
 NASTY = "<script>alert('x')</script> & co"

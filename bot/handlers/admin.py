@@ -12,7 +12,7 @@ from bot.handlers.access import is_admin
 from bot.handlers.common import reply_html
 from bot.handlers.feeds import feed_stats_blocks
 from bot.render import format_date, split_messages
-from index.service import DAMAGED_VECTORS, IndexStats
+from index.stats import DAMAGED_VECTORS, IndexStats
 from index.store.schema import REINGEST_WARNING
 
 

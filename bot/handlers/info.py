@@ -11,7 +11,7 @@ from bot.commands import help_html
 from bot.context import BotContext
 from bot.handlers.common import reply_html, typing
 from bot.render import format_date, render_latest, render_sources
-from index.service import IndexStats
+from index.stats import IndexStats
 
 LATEST_ARTICLES = 10
 
