@@ -54,7 +54,10 @@ log = logging.getLogger(__name__)
 
 JOB_NAME = "digests"
 FIRST_TICK_SECONDS = 1.0  # soon after start: digests that fell due while the bot was down
-SEND_CONCURRENCY = 32  # digests in flight at once; the rate limiter does the pacing
+# Digests in flight at once; the rate limiter does the pacing. It is also the crash window: a
+# digest is claimed just before its send, so a kill -9 loses at most this many (and never sends
+# one twice). Eight keep Telegram's 30 messages/s busy at sends of up to ~250 ms.
+SEND_CONCURRENCY = 8
 UNSUBSCRIBE = "unsub"  # callback data: "unsub:<id>"
 
 Outcome = Literal["sent", "empty", "taken", "paused", "failed"]
