@@ -32,11 +32,11 @@ from bot.digests import schedule_digests
 from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
 from bot.handlers.digest import register_digest_handlers
-from bot.ordering import PerChatOrder
+from bot.ordering import PerChatOrder, replay_unfinished
 from bot.retries import RetryingRateLimiter
 from index import NewsIndex
 from services.budget import QuestionBudget
-from services.paths import open_store
+from services.paths import open_inbox, open_store
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -86,6 +86,8 @@ async def post_init(application: Application) -> None:
             log.warning("could not set the admin menu for %s: %s", user_id, exc)
     index: NewsIndex = application.bot_data.index
     await asyncio.to_thread(lambda: index.questions.encode_question("warm up", []))
+    if replayed := await replay_unfinished(application):
+        log.info("handling %d update(s) a crash interrupted", replayed)
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
     schedule_feed_polling(application)  # default feeds seeded once; polls every N min
 
@@ -127,7 +129,10 @@ def build_application(
         )
         .rate_limiter(RetryingRateLimiter(**RATE_LIMITER_OPTIONS))
         .concurrent_updates(
-            PerChatOrder(256 if concurrent_updates is True else int(concurrent_updates))
+            PerChatOrder(
+                256 if concurrent_updates is True else int(concurrent_updates),
+                open_inbox(settings),
+            )
             if concurrent_updates
             else False
         )

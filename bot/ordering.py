@@ -1,9 +1,13 @@
-"""Updates of different chats run at once; those of one chat in the order they came.
+"""Updates of different chats run at once; those of one chat in the order they came; each one
+journaled until handled, so a crash does not lose it.
 
 python-telegram-bot's concurrent updates answer a quick question sent after a slow one first;
 in a chat that reads as answers to the wrong questions. One lock per chat (per user for inline
 queries, which have no chat) keeps each chat's updates in arrival order: asyncio's locks wake
 waiters first come, first served, and PTB starts the update tasks in arrival order.
+
+With an `Inbox`, every update is recorded before it waits for its chat and marked done after;
+`replay_unfinished` (from post_init) hands the next start what a crash interrupted.
 """
 
 from __future__ import annotations
@@ -12,15 +16,20 @@ import asyncio
 from collections.abc import Awaitable
 
 from telegram import Update
-from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Application, BaseUpdateProcessor
+
+from services.inbox import Inbox
 
 
 class PerChatOrder(BaseUpdateProcessor):
     """`concurrent_updates` for `Application.builder()`: concurrency across chats only."""
 
-    def __init__(self, max_concurrent_updates: int = 256) -> None:
+    def __init__(self, max_concurrent_updates: int = 256, inbox: Inbox | None = None) -> None:
         super().__init__(max_concurrent_updates)
         self._locks: dict[object, tuple[asyncio.Lock, int]] = {}
+        self.inbox = inbox
+        self._active: set[int] = set()  # update ids being handled now (a replay and a
+        # re-delivery of one update must not both run)
 
     @staticmethod
     def key(update: object) -> object:
@@ -33,6 +42,21 @@ class PerChatOrder(BaseUpdateProcessor):
         return None
 
     async def do_process_update(self, update: object, coroutine: Awaitable[object]) -> None:
+        if self.inbox is None or not isinstance(update, Update):
+            await self._in_order(update, coroutine)
+            return
+        update_id = update.update_id
+        if update_id in self._active or not self.inbox.begin(update_id, update.to_dict()):
+            coroutine.close()  # handled already (or now): a duplicate delivery
+            return
+        self._active.add(update_id)
+        try:
+            await self._in_order(update, coroutine)
+        finally:
+            self._active.discard(update_id)
+            self.inbox.done(update_id)
+
+    async def _in_order(self, update: object, coroutine: Awaitable[object]) -> None:
         key = self.key(update)
         if key is None:
             await coroutine
@@ -54,3 +78,15 @@ class PerChatOrder(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         pass
+
+
+async def replay_unfinished(application: Application) -> int:
+    """Queue the updates a crash interrupted (from post_init, before polling starts)."""
+    processor = application.update_processor
+    if not isinstance(processor, PerChatOrder) or processor.inbox is None:
+        return 0
+    processor.inbox.prune()
+    pending = processor.inbox.pending()
+    for payload in pending:
+        await application.update_queue.put(Update.de_json(payload, application.bot))
+    return len(pending)

@@ -71,7 +71,9 @@ class EmulatorCore:
         self._chats: dict[int, Chat] = {}
         self._users: dict[int, dict[str, Any]] = {}
         self._pending: list[dict[str, Any]] = []
-        self._update_ids = itertools.count(1)
+        # like Telegram's, update ids start at some large number and go up one by one: a bot's
+        # journal of handled updates (services/inbox.py) must not meet last run's ids again
+        self._update_ids = itertools.count(random.SystemRandom().randrange(10**6, 2 * 10**9))
         self._query_ids = itertools.count(1)
         self._open_queries: dict[str, str] = {}  # query id -> "inline" | "callback"
         self._inline_queries: dict[str, dict[str, Any]] = {}

@@ -9,11 +9,13 @@ import os
 
 from index import NewsIndex
 from services.feeds.registry import FeedList
+from services.inbox import Inbox
 from services.settings import Settings
 from services.subscriptions.store import SubscriptionStore
 
 FEEDS_DB = "feeds.sqlite"  # the followed feeds (`FeedList`)
 STORE_FILE = "bot.sqlite"  # digest subscriptions and chat time zones (`SubscriptionStore`)
+INBOX_FILE = "inbox.sqlite"  # updates being handled, replayed after a crash (`Inbox`)
 
 
 def open_index(settings: Settings, *, create: bool = False, serving: bool = False) -> NewsIndex:
@@ -36,6 +38,10 @@ def serving_ingest_threads() -> int:
 
 def feed_list(settings: Settings) -> FeedList:
     return FeedList(settings.data_dir / FEEDS_DB)
+
+
+def open_inbox(settings: Settings) -> Inbox:
+    return Inbox(settings.data_dir / INBOX_FILE)
 
 
 def open_store(settings: Settings) -> SubscriptionStore:
