@@ -7,7 +7,9 @@ Start with `newsbot ingest PATH` (files or folders of articles), then `newsbot a
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
+import sqlite3
 import sys
 
 from cli import ask, evaluate, feeds, ingest, manage, serve
@@ -53,9 +55,35 @@ def main(argv: list[str] | None = None) -> int:
     except (NewsIndexError, SchemaTooNew) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
+    except (sqlite3.OperationalError, OSError) as exc:
+        if not _is_storage_error(exc):
+            raise
+        print(
+            f"newsbot: cannot write to {settings.data_dir} ({exc}): is the disk full or "
+            "read-only? What was committed before stays and answers; run the command again "
+            "once there is room.",
+            file=sys.stderr,
+        )
+        return 1
     except KeyboardInterrupt:
         print("interrupted; the index keeps everything committed before this", file=sys.stderr)
         return 130
+
+
+def _is_storage_error(exc: BaseException) -> bool:
+    """A full or read-only disk, as SQLite, FAISS or the OS word it."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EROFS, errno.EFBIG):
+        return True
+    text = str(exc).lower()
+    return any(
+        words in text
+        for words in (
+            "disk i/o error",
+            "database or disk is full",
+            "readonly database",
+            "read-only",
+        )
+    )
 
 
 if __name__ == "__main__":
