@@ -34,7 +34,6 @@ from bot.render import render_answer
 from corpus.loaders import load_path
 from emulator import BotApiEmulator
 from index import Answer, NewsIndex
-from index.embedder import Embedder
 from index.evaluate import build_index, load_questions
 from services.settings import Settings
 
@@ -52,9 +51,10 @@ def summary(values_ms: list[float]) -> str:
     return f"p50 {percentile(values_ms, 50):7.1f} ms   p99 {percentile(values_ms, 99):7.1f} ms"
 
 
-def open_index(args: argparse.Namespace, embedder: Embedder, tmp: str) -> NewsIndex:
+def open_index(args: argparse.Namespace, tmp: str) -> NewsIndex:
+    """As `newsbot serve` opens it: questions on the ONNX export, ingest on torch."""
     index_dir = args.index_dir or Path(tmp) / "data"
-    index = NewsIndex(index_dir, create=True, embedder=embedder)
+    index = NewsIndex(index_dir, create=True)
     started = time.perf_counter()
     if args.articles:
         loaded = load_path(args.data / "corpus.json")
@@ -186,7 +186,7 @@ def main() -> None:
     page = args.answer_articles
     top = page + 1  # what the bot asks the index for: one extra tells whether "More" is needed
     with tempfile.TemporaryDirectory() as tmp:
-        index = open_index(args, Embedder(), tmp)
+        index = open_index(args, tmp)
         # One pass over every question first, so that the bare index and the bot both meet
         # the index's warm caches (term statistics) and compare fairly.
         counts = {q: expected_messages(index, q, page) for q in {*sequential, *concurrent}}
