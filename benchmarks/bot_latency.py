@@ -208,8 +208,8 @@ def main() -> None:
     print(f"  bare index on {workers} threads         {bare_rate:7.1f} answers/s")
     print(f"  bot                              {bot_rate:7.1f} answers/s   {summary(at_once)}")
     print(
-        f"  (the bot's rate limiter allows {limit:g} requests/s overall; each answer costs a "
-        f"'typing' action when it takes over {args.typing_after:g} s, plus its messages)"
+        f"  (the bot's rate limiter allows {limit:g} messages/s overall; 'typing', sent when an "
+        f"answer takes over {args.typing_after:g} s, is not paced)"
     )
 
 

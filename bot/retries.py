@@ -11,6 +11,9 @@ or was refused before being carried out:
   that are safe to repeat (editing, answering a query, chat actions), never for a send, so a
   slow Telegram cannot make the bot post the same answer twice;
 - 400/403/404/409 answers: never (the request is wrong, repeating it cannot help).
+
+Chat actions ("typing…") are neither paced nor retried: they are not messages, and they are
+cosmetic.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from telegram.ext import AIORateLimiter
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4  # per request, on top of the limiter's own 429 retries
+UNPACED = "sendChatAction"  # neither paced nor retried (see process_request)
 BACKOFF = 0.5  # seconds before the first retry, doubled each time
 # Methods whose repetition changes nothing the user sees twice.
 IDEMPOTENT = frozenset(
@@ -73,6 +77,11 @@ class RetryingRateLimiter(AIORateLimiter):
         data: dict[str, Any],
         rate_limit_args: int | None,
     ) -> Any:
+        if endpoint == UNPACED:
+            # "typing…" is not a message: paced with the messages, under load it took half of
+            # Telegram's 30 messages a second from the answers themselves; it is cosmetic, so a
+            # failure is not retried either
+            return await callback(*args, **kwargs)
         delay = BACKOFF
         for attempt in range(1, ATTEMPTS + 1):
             try:
