@@ -1,9 +1,9 @@
 """How fast one user may ask: a token bucket per user, so one flood cannot starve other chats.
 
 Each question takes a token; tokens come back at `per_minute` a minute up to `burst`. A user
-over budget is told once to slow down (`refused` says whether this is the first refusal since
-their last accepted question), then ignored until a token is back: a reply to every flooded
-message would spend the bot's own flood limit on the flooder.
+over budget is told to slow down at most once a minute (`first_refusal`), and otherwise
+ignored until a token is back: a reply to every flooded message would spend the bot's own flood
+limit on the flooder.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+NOTICE_EVERY = 60.0  # seconds between two slow-down notices to one user
+
 
 @dataclass
 class _Bucket:
     tokens: float
     updated: float
-    warned: bool = False
+    warned_at: float = float("-inf")
 
 
 @dataclass(frozen=True)
@@ -55,10 +57,10 @@ class QuestionBudget:
             bucket.updated = now
             if bucket.tokens >= cost:
                 bucket.tokens -= cost
-                bucket.warned = False
                 return Verdict(True)
-            first = not bucket.warned
-            bucket.warned = True
+            first = now - bucket.warned_at >= NOTICE_EVERY
+            if first:
+                bucket.warned_at = now
             return Verdict(False, (cost - bucket.tokens) / rate, first)
 
     def _forget_full(self, now: float, rate: float) -> None:

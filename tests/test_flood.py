@@ -80,7 +80,7 @@ async def test_a_flooding_user_is_told_once_and_others_are_answered(
     assert emu.errors == []
 
 
-def test_the_budget_refills_and_warns_once_per_streak() -> None:
+def test_the_budget_refills_and_warns_at_most_once_a_minute() -> None:
     now = [0.0]
     budget = QuestionBudget(per_minute=60, burst=2, clock=lambda: now[0])
     assert budget.take(1).allowed and budget.take(1).allowed
@@ -90,6 +90,9 @@ def test_the_budget_refills_and_warns_once_per_streak() -> None:
     assert budget.take(2).allowed  # another user is not affected
     now[0] = 1.0  # one token back
     assert budget.take(1).allowed
+    assert not budget.take(1).first_refusal  # refused again, but told only once a minute
+    now[0] = 61.0
+    assert budget.take(1).allowed and budget.take(1).allowed  # the bucket is full again
     refused = budget.take(1)
-    assert not refused.allowed and refused.first_refusal  # a new streak: told again
+    assert not refused.allowed and refused.first_refusal  # a minute on: told again
     assert QuestionBudget(per_minute=0, burst=1).take(1, cost=100).allowed  # 0: no limit
