@@ -28,6 +28,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from measure import emulator_settings, percentile
+
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.handlers import common
 from bot.render import render_answer
@@ -35,16 +37,10 @@ from corpus.loaders import load_path
 from emulator import BotApiEmulator
 from index import Answer, NewsIndex
 from index.evaluate import build_index, load_questions
-from services.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 USER = 1_000
 REPLY_TIMEOUT = 120.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def summary(values_ms: list[float]) -> str:
@@ -121,13 +117,10 @@ async def bot_run(
     counts: dict[str, int],
 ) -> tuple[list[float], list[float], float]:
     async with BotApiEmulator() as emulator:
-        settings = Settings(
-            _env_file=None,
-            data_dir=index.data_dir,
-            telegram_bot_token=emulator.token,
-            telegram_base_url=emulator.base_url,
+        settings = emulator_settings(
+            emulator,
+            index,
             answer_articles=page,
-            feeds=[],  # measure questions, not feed polling
             user_questions_per_minute=0,  # one user asks them all: not a flood
         )
         app = build_application(settings, index)

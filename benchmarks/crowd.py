@@ -29,20 +29,16 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from measure import emulator_settings, percentile  # noqa: E402
+
 from bot.app import build_application, polling  # noqa: E402
 from emulator import BotApiEmulator  # noqa: E402
 from index import NewsIndex  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
-from services.settings import Settings  # noqa: E402
 
 BOT = "CrowdBenchBot"
 SENDS = ["sendMessage", "answerInlineQuery", "answerCallbackQuery", "sendChatAction"]
 FAULTS = {"too_many": 0.2, "server_error": 0.05, "slow": 0.02, "reset": 0.02}
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else 0
 
 
 def plan(args: argparse.Namespace, questions: list[str]) -> list[tuple[str, int, str]]:
@@ -79,14 +75,8 @@ async def run(args: argparse.Namespace, faults: bool) -> dict[str, Any]:
                 emu.add_chat(chat)
         if faults:
             emu.inject_faults(SENDS, seed=11, **FAULTS)
-        settings = Settings(
-            _env_file=None,
-            data_dir=index.data_dir,
-            telegram_bot_token=emu.token,
-            telegram_base_url=emu.base_url,
-            feeds=[],
-            user_questions_per_minute=0,  # a crowd of distinct users in spirit; not a flood
-        )
+        # a crowd of distinct users in spirit; not a flood
+        settings = emulator_settings(emu, index, user_questions_per_minute=0)
         asked: dict[tuple[int, int], float] = {}  # (chat, message id) -> sent at
         inline: dict[str, float] = {}
         async with polling(build_application(settings, index)):

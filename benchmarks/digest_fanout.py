@@ -35,6 +35,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from measure import emulator_settings, percentile
+
 from bot.app import RATE_LIMITER_OPTIONS, build_application
 from bot.digests import JOB_NAME, run_tick
 from corpus.loaders import load_path
@@ -42,7 +44,6 @@ from corpus.models import Article
 from emulator import ApiCall, BotApiEmulator
 from index import NewsIndex
 from index.embedder import Embedder
-from services.settings import Settings
 from services.subscriptions import SubscriptionStore
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -120,11 +121,6 @@ def subscribe_all(store: SubscriptionStore, chats: list[int], args: argparse.Nam
         )
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
-
-
 async def run(index: NewsIndex, args: argparse.Namespace) -> None:
     chats = [FIRST_CHAT + n for n in range(args.chats)]
     async with BotApiEmulator(flood_limits=True) as emulator:
@@ -140,13 +136,7 @@ async def run(index: NewsIndex, args: argparse.Namespace) -> None:
 
         emulator._record = timed_record  # type: ignore[method-assign]
 
-        settings = Settings(
-            _env_file=None,
-            data_dir=index.data_dir,
-            telegram_bot_token=emulator.token,
-            telegram_base_url=emulator.base_url,
-            feeds=[],  # measure digests, not feed polling
-        )
+        settings = emulator_settings(emulator, index)
         app = build_application(settings, index)
         app.bot_data.clock = lambda: DUE
         store: SubscriptionStore = app.bot_data.subscriptions

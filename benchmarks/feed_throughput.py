@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from measure import percentile
+
 from bot.app import share_the_interpreter
 from corpus.models import Article
 from index import NewsIndex
@@ -244,11 +246,6 @@ def publish(stories: list[Story], sites: list[Site], feeds: int, full_share: flo
 
 
 # --- measuring --------------------------------------------------------------------------------
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def timed_answers(index: NewsIndex, questions: list[str]) -> list[float]:

@@ -21,19 +21,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from measure import emulator_settings, percentile  # noqa: E402
+
 from bot.app import build_application, polling  # noqa: E402
 from bot.handlers.access import SLOW_DOWN  # noqa: E402
 from emulator import BotApiEmulator  # noqa: E402
 from index import NewsIndex  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402
-from services.settings import Settings  # noqa: E402
 
 FLOODER = 99
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))] if ordered else 0
 
 
 async def chat_loop(
@@ -67,13 +63,7 @@ async def run(args: argparse.Namespace, flood: bool) -> str:
         chats = [1_000 + n for n in range(args.chats)]
         for chat in [*chats, FLOODER]:
             emu.add_chat(chat)
-        settings = Settings(
-            _env_file=None,
-            data_dir=index.data_dir,
-            telegram_bot_token=emu.token,
-            telegram_base_url=emu.base_url,
-            feeds=[],
-        )
+        settings = emulator_settings(emu, index)
         latencies: list[float] = []
         async with polling(build_application(settings, index)):
             until = time.perf_counter() + args.seconds

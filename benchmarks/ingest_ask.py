@@ -14,17 +14,14 @@ import tempfile
 import time
 from pathlib import Path
 
+from measure import percentile
+
 from corpus.loaders import load_path
 from index import NewsIndex
 from index.chunking import chunk_article
 from index.embedder import Embedder
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def one_run(data: Path, questions: list[str], embedder: Embedder) -> dict[str, float]:

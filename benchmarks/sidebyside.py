@@ -35,6 +35,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from measure import percentile
+
 from corpus.models import normalise_url
 from index.evaluate_questions import CITED
 
@@ -44,11 +46,6 @@ sys.path.insert(0, str(REPO))
 NEWSDATA = REPO.parent / "shared" / "newsdata"
 EVERYDAY = REPO / "benchmarks" / "questions" / "everyday.json"
 NOW = datetime(2023, 12, 31, tzinfo=UTC)  # the everyday set's "today"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def load_questions(data: Path, multihop: int) -> list[dict[str, Any]]:
