@@ -83,7 +83,7 @@ class EmulatorCore:
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
         self._faults: dict[str, Faults] = {}  # method -> random faults (`inject_faults`)
         self._fault_draws = random.Random(0)
-        self.fault_counts: Counter[str] = Counter()  # "429", "500", "slow", "reset": how many
+        self.fault_counts: Counter[str] = Counter()  # "429", "5xx", "slow", "reset": how many
         self._buckets: dict[object, Bucket] = {}
         self._chat_marks: dict[int, int] = {}
         self._last_mark = 0

@@ -113,10 +113,7 @@ class Embedder:
         """
         import torch
 
-        spans = []
-        for part in parts:
-            start = max(question.find(part), 0)
-            spans.append((start, start + len(part)))
+        spans = part_spans(question, parts)
         with self._lock:
             features = self.tokenizer(
                 [question],
@@ -201,6 +198,15 @@ class Embedder:
                 list(texts), add_special_tokens=False, return_attention_mask=False, verbose=False
             )
         return [len(ids) for ids in encoded["input_ids"]]
+
+
+def part_spans(question: str, parts: Sequence[str]) -> list[tuple[int, int]]:
+    """Where each part (a substring: a clause) lies in the question, as character spans."""
+    spans = []
+    for part in parts:
+        start = max(question.find(part), 0)
+        spans.append((start, start + len(part)))
+    return spans
 
 
 def one_token(vocab: frozenset[str], word: str) -> bool:

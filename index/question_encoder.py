@@ -17,13 +17,14 @@ import logging
 import os
 import shutil
 import threading
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-from index.embedder import Embedder, one_token, resolve_model, span_vectors
+from index.embedder import Embedder, one_token, part_spans, resolve_model, span_vectors
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +79,6 @@ def export(embedder: Embedder, target: Path, *, replace: bool = False) -> Path:
         dynamic = {name: {0: "batch", 1: "tokens"} for name in names}
         dynamic["token_embeddings"] = {0: "batch", 1: "tokens"}
         dynamic["sentence_embedding"] = {0: "batch"}
-        import warnings
-
         with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
             warnings.simplefilter("ignore")  # the tracer's notes on Python control flow
             torch.onnx.export(
@@ -150,10 +149,7 @@ class OnnxQuestionEncoder:
     def encode_question(self, question: str, parts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """As `Embedder.encode_question`: the normalised question vector and one vector per
         part (a substring), pooled from the question's own token embeddings."""
-        spans = []
-        for part in parts:
-            start = max(question.find(part), 0)
-            spans.append((start, start + len(part)))
+        spans = part_spans(question, parts)
         with self._lock:  # set-up calls on a shared tokenizer are not thread-safe
             encoding = self.tokenizer.encode(question)
         columns = {

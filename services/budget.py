@@ -27,7 +27,7 @@ class _Bucket:
 class Verdict:
     allowed: bool
     wait: float = 0.0  # seconds until the next question would be accepted
-    first_refusal: bool = False  # tell the user (once per streak of refusals)
+    first_refusal: bool = False  # tell the user (at most once a minute)
 
 
 class QuestionBudget:

@@ -72,9 +72,9 @@ def searches(text: str) -> bool:
 
 
 async def within_budget(update: Update, context: BotContext) -> None:
-    """Runs before the handlers (group -1): a user over their question budget is told once to
-    slow down, and their searches are dropped until it refills. Admins are exempt; messages
-    not addressed to the bot cost nothing (the bot ignores them anyway)."""
+    """Runs before the handlers (group -1): a user over their question budget is told to slow
+    down (at most once a minute), and their searches are dropped until it refills. Admins are
+    exempt; messages not addressed to the bot cost nothing (the bot ignores them anyway)."""
     user = update.effective_user
     settings = context.bot_data.settings
     if user is None or user.id in settings.admin_user_ids:
