@@ -46,6 +46,13 @@ def news_index(data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncode
     index.close()
 
 
+@pytest.fixture
+def seeded_index(news_index: NewsIndex, seed_article: Article) -> NewsIndex:
+    """`news_index` holding the bundled seed article (Turkey and Israel's talks)."""
+    news_index.ingest([seed_article])
+    return news_index
+
+
 @pytest.fixture(scope="session")
 def newsdata() -> Path:
     if not (NEWSDATA / "corpus.json").exists():

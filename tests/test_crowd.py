@@ -12,7 +12,6 @@ import pytest
 from emulated import emulator_settings
 
 from bot.app import build_application, polling
-from corpus.models import Article
 from emulator import BotApiEmulator
 from index import NewsIndex
 
@@ -26,12 +25,6 @@ QUESTIONS = [
     "what worries Israel about Turkish bases in Syria",
 ]
 SENDS = ["sendMessage", "answerInlineQuery", "answerCallbackQuery", "sendChatAction"]
-
-
-@pytest.fixture
-def index(news_index: NewsIndex, seed_article: Article) -> NewsIndex:
-    news_index.ingest([seed_article])
-    return news_index
 
 
 @pytest.fixture
@@ -58,13 +51,15 @@ async def settled(emu: BotApiEmulator, expected: int, timeout: float = 90.0) -> 
 
 
 async def test_a_crowd_under_bot_api_faults_gets_every_answer_once_and_in_order(
-    emu: BotApiEmulator, index: NewsIndex
+    emu: BotApiEmulator, seeded_index: NewsIndex
 ) -> None:
     emu.inject_faults(SENDS, seed=7, too_many=0.2, server_error=0.05, slow=0.02, reset=0.02)
-    settings = emulator_settings(emu, index, ADMIN, answer_articles=1, user_questions_per_minute=0)
+    settings = emulator_settings(
+        emu, seeded_index, ADMIN, answer_articles=1, user_questions_per_minute=0
+    )
     asked: dict[int, list[int]] = {}
     inline: list[str] = []
-    app = build_application(settings, index)
+    app = build_application(settings, seeded_index)
     async with polling(app):
         for round_ in range(len(QUESTIONS)):
             for chat in PRIVATE:

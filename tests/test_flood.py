@@ -12,7 +12,6 @@ from emulated import emulator_settings
 
 from bot.app import build_application, polling
 from bot.handlers.access import SLOW_DOWN
-from corpus.models import Article
 from emulator import BotApiEmulator
 from index import NewsIndex
 from services.budget import QuestionBudget
@@ -20,12 +19,6 @@ from services.budget import QuestionBudget
 FLOODER, OTHER, ADMIN = 501, 502, 503
 QUESTION = "Where did Turkey and Israel hold their talks?"
 NOTICE = SLOW_DOWN.split("{")[0]
-
-
-@pytest.fixture
-def index(news_index: NewsIndex, seed_article: Article) -> NewsIndex:
-    news_index.ingest([seed_article])
-    return news_index
 
 
 @pytest.fixture
@@ -56,12 +49,12 @@ async def settle(emu: BotApiEmulator, chat_id: int, seconds: float = 1.5) -> lis
 
 
 async def test_a_flooding_user_is_told_once_and_others_are_answered(
-    emu: BotApiEmulator, index: NewsIndex
+    emu: BotApiEmulator, seeded_index: NewsIndex
 ) -> None:
     settings = emulator_settings(
-        emu, index, ADMIN, user_questions_per_minute=6, user_question_burst=3
+        emu, seeded_index, ADMIN, user_questions_per_minute=6, user_question_burst=3
     )
-    async with polling(build_application(settings, index)):
+    async with polling(build_application(settings, seeded_index)):
         for _ in range(30):
             emu.send_user_message(FLOODER, QUESTION)
         emu.send_user_message(OTHER, QUESTION)
