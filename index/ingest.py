@@ -179,8 +179,8 @@ def remove(index: NewsIndex, article_id: str) -> bool:
         _check_base(index, conn, previous)
         old_chunks = Store.chunk_ids_of(conn, [article_id])
         Store.delete_articles(conn, [article_id])
-        empty = np.zeros((0, current.dim), np.float32)
-        new_vectors = current.appended(index.data_dir, generation, empty[:, 0], empty, old_chunks)
+        none = np.zeros(0, np.int64), np.zeros((0, current.dim), np.float32)  # no new vectors
+        new_vectors = current.appended(index.data_dir, generation, *none, old_chunks)
         Store.set_meta(conn, "generation", str(generation))
         Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
     index.publish(generation, new_vectors, current)
