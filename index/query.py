@@ -215,6 +215,7 @@ _ASKS = [
         ("person", r"\bwho(?:se|m)?\b|\bwhich (?:player|person|man|woman|ceo|coach|actor|"
          r"actress|singer|rapper|star|judge|executive|official|minister)\b"),
         ("place", r"\bwhere\b|\bwhich (?:city|country|state|town|venue|stadium|airport)\b"),
+        ("reason", r"\bwhy\b|\bwhat (?:caused|led to|made)\b|\bwhat(?:'s| is| was) the reason\b"),
     )
 ]  # fmt: skip
 

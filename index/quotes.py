@@ -1,11 +1,13 @@
-"""Choosing the sentence(s) of an article to quote: the question's words and word pairs, the
-sentence's vector, the kind of answer asked for; page furniture never."""
+"""Choosing the sentence(s) of an article to quote: each sentence described by a few features
+(the question's words and word pairs it holds, its vector's cosine, the kind of answer asked for,
+where it stands, whether it is a caption or an embed) and scored by a linear model fitted on the
+dev halves of the everyday-question set and MultiHop-RAG (benchmarks/tune_quotes.py)."""
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 from itertools import pairwise
 
@@ -16,21 +18,29 @@ from index.text import STOPWORDS, stem, words
 
 @dataclass(frozen=True)
 class QuoteWeights:
-    """How a sentence is chosen as the quote: `words` x the share of the question's
-    IDF-weighted words it holds, `pairs` x the share of the question's adjacent word pairs,
-    `vector` x its own vector's cosine to the question, `kind` when it holds the kind of thing
-    asked for (a number for "how many", a date for "when", a name for "who"). A neighbour joins
-    it when it adds at least `neighbour_gain` of the question's words that it lacks."""
+    """One weight per sentence feature (`sentence_features` gives them in this order): a
+    sentence's score is their weighted sum, the log-odds that it is the one that answers.
+    Fitted by benchmarks/tune_quotes.py on the dev halves of the everyday-question set and
+    MultiHop-RAG (which of an article's sentences holds the evidence)."""
 
-    words: float = 1.0
-    pairs: float = 0.0
-    vector: float = 1.0
-    kind: float = 0.3
-    neighbour_gain: float = 0.2
-    short_penalty: float = 0.3  # a sentence of fewer than 5 words is rarely the answer
-    local: float = 1.0  # how much a word's rarity among the candidate sentences counts
-    runner_up: float = 0.8  # the second-best sentence is quoted too when it scores this close
+    words: float = -4.697  # share of the question's IDF-weighted words in the sentence
+    local: float = 8.178  # the same, words rare among the article's sentences weighing more
+    pairs: float = -2.49  # share of the question's adjacent word pairs
+    vector: float = 11.672  # the sentence vector's cosine to the question
+    kind: float = 2.084  # holds the kind of answer asked for (a number for "how many" ...)
+    short: float = -5.17  # fewer than 5 words: rarely the answer
+    lede: float = -1.888  # the article's first sentence
+    position: float = -1.088  # how far into the article (0 first, 1 last)
+    embed: float = -1.119  # a tweet or picture embed, a link: not the reporter's words
+    repeated: float = -2.446  # the article has it twice (captions, pull quotes)
+    novel: float = -6.215  # share of its content words the question does not use
+    heading: float = -3.393  # no closing punctuation: a heading, a caption, a list item
+    rarest: float = 1.001  # holds the question's word rarest in the article
+    length: float = 3.605  # its content words (log, 1 at 30)
+    context: float = 2.338  # the local share of its better neighbour: answers come in paragraphs
 
+
+FEATURES = tuple(f.name for f in fields(QuoteWeights))
 
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
@@ -43,7 +53,14 @@ _TIME = re.compile(
     r"tonight|ago|earlier this|last (?:week|month|year|night)|next (?:week|month|year))\b",
     re.IGNORECASE,
 )
+_REASON = re.compile(
+    r"\b(?:because|due to|after|since|as a result|attributed|reason|led to|amid|so that|"
+    r"in order to|over (?:concerns|claims|allegations)|accused|for (?:allegedly|violating))\b",
+    re.IGNORECASE,
+)
+_CLOSED = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
+_EMBED = re.compile(r"pic\.twitter\.com|https?://|www\.|\(@\w+\)|^@\w+|\s—\s@?\w+ \(@", re.I)
 
 
 def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
@@ -52,10 +69,70 @@ def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> boo
         return bool(_NUMBER.search(sentence))
     if kind == "time":
         return bool(_TIME.search(sentence))
+    if kind == "reason":
+        return bool(_REASON.search(sentence))
     if kind in ("person", "place"):
         names = {m.group(0).lower() for m in _CAPITALISED.finditer(sentence)}
         return bool(names - question_words - STOPWORDS)
     return False
+
+
+def sentence_features(
+    sentences: list[str],
+    weights: dict[str, float],
+    cosines: tuple[float, ...] | list[float] = (),
+    kind: str | None = None,
+) -> list[tuple[float, ...]]:
+    """`FEATURES` of every sentence, for the question's IDF `weights` (term -> weight)."""
+    stems: dict[str, float] = {}
+    for term, weight in weights.items():
+        key = stem(term)
+        stems[key] = max(stems.get(key, 0.0), weight)
+    total = sum(stems.values()) or 1.0
+    sequences = [_content_stems(sentence) for sentence in sentences]
+    covers = [{s for s in sequence if s in stems} for sequence in sequences]
+    # the words that pick the article (in most of its sentences) say little about which
+    # sentence answers; those that few of its sentences hold say much
+    n = len(sentences)
+    spread = {s: sum(s in cover for cover in covers) for s in stems}
+    local = {s: w * math.log(1 + n / (1 + spread[s])) for s, w in stems.items()}
+    local_total = sum(local.values()) or 1.0
+    order = [stem(t) for t in weights]
+    pair_weights = {(a, b): local[a] + local[b] for a, b in pairwise(order) if a != b}
+    pair_total = sum(pair_weights.values()) or 1.0
+    use_cosines = len(cosines) == n
+    shares = [sum(local[s] for s in cover) / local_total for cover in covers]
+    held = [s for s in local if spread[s]]
+    rarest = max(held, key=lambda s: local[s]) if held else None
+    asked = set(weights)
+    seen: dict[str, int] = {}
+    for sentence in sentences:
+        seen[sentence] = seen.get(sentence, 0) + 1
+    rows = []
+    for k, sentence in enumerate(sentences):
+        sequence, cover = sequences[k], covers[k]
+        pairs = {pair for pair in pairwise(sequence) if pair in pair_weights}
+        cosine = cosines[k] if use_cosines else 0.0
+        rows.append(
+            (
+                sum(stems[s] for s in cover) / total,
+                shares[k],
+                sum(pair_weights[p] for p in pairs) / pair_total,
+                cosine,
+                float(bool(kind) and holds_kind(sentence, kind, asked)),
+                float(len(sequence) < 3 and len(sentence.split()) < 5),
+                float(k == 0),
+                k / (n - 1) if n > 1 else 0.0,
+                float(bool(_EMBED.search(sentence))),
+                float(seen[sentence] > 1),
+                sum(s not in stems for s in sequence) / len(sequence) if sequence else 0.0,
+                float(not _CLOSED.search(sentence)),
+                float(rarest in cover),
+                math.log1p(len(sequence)) / math.log(31),
+                max(shares[k - 1] if k else 0.0, shares[k + 1] if k + 1 < n else 0.0),
+            )
+        )
+    return rows
 
 
 def pick_quotes(
@@ -67,75 +144,25 @@ def pick_quotes(
     limit: int = 2,
     tuning: QuoteWeights | None = None,
 ) -> tuple[str, ...]:
-    """The sentence(s) that answer the question, in the article's order.
+    """The `limit` sentences most likely to answer the question, best first. Page boilerplate
+    is never quoted, nor one sentence twice.
 
-    A sentence scores by the question's (IDF-weighted) words and word pairs it holds, by its
-    vector's closeness to the question (when `cosines` gives one per sentence) and by holding
-    the `kind` of answer asked for. Page boilerplate is never quoted. The sentence before or
-    after joins it when the answer spans two (it adds question words the first lacks).
+    Two are quoted, not one: the best sentence holds the answer in about half the cases, the
+    best two in two thirds (benchmarks/tune_quotes.py), and the second is often the one that
+    says why or how much.
     """
-    tuning = tuning or QuoteWeights()
     if not sentences:
         return ()
-    stems: dict[str, float] = {}
-    for term, weight in weights.items():
-        key = stem(term)
-        stems[key] = max(stems.get(key, 0.0), weight)
-    total = sum(stems.values()) or 1.0
-    order = [stem(t) for t in weights]
-    pair_weights = {(a, b): stems[a] + stems[b] for a, b in pairwise(order)}
-    pair_total = sum(pair_weights.values()) or 1.0
-    use_cosines = len(cosines) == len(sentences)
-    asked = set(weights)
-
-    sequences = [_content_stems(sentence) for sentence in sentences]
-    covers = [{s for s in sequence if s in stems} for sequence in sequences]
-    if tuning.local:
-        # the words that pick the article (in most of its sentences) say little about which
-        # sentence answers; those that few of its sentences hold say much
-        n = len(sentences)
-        spread = {s: sum(s in cover for cover in covers) for s in stems}
-        stems = {s: w * math.log(1 + n / (1 + spread[s])) ** tuning.local for s, w in stems.items()}
-        total = sum(stems.values()) or 1.0
-        pair_weights = {(a, b): stems[a] + stems[b] for a, b in pair_weights}
-        pair_total = sum(pair_weights.values()) or 1.0
-    scores: list[float] = []
-    for k, sentence in enumerate(sentences):
-        sequence, cover = sequences[k], covers[k]
-        pairs = {pair for pair in pairwise(sequence) if pair in pair_weights}
-        score = tuning.words * sum(stems[s] for s in cover) / total
-        score += tuning.pairs * sum(pair_weights[p] for p in pairs) / pair_total
-        if use_cosines:
-            score += tuning.vector * cosines[k]
-        if kind and holds_kind(sentence, kind, asked):
-            score += tuning.kind
-        if len(sequence) < 3 and len(sentence.split()) < 5:
-            score -= tuning.short_penalty
-        scores.append(score)
-    # page furniture is never quoted (bodies are cleaned at ingest; this catches the rest)
-    ranked = [
-        i
-        for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]
-        if not _furniture(sentences[i])
-    ]
-    if not ranked:
-        return ()
-    best = ranked[0]
-    if limit < 2:
-        return (sentences[best],)
-    gains = {
-        j: sum(stems[s] for s in covers[j] - covers[best]) / total
-        for j in (best - 1, best + 1)
-        if 0 <= j < len(sentences) and not _furniture(sentences[j])
-    }
-    neighbour = max(gains, key=lambda k: gains[k], default=None)
-    if neighbour is not None and gains[neighbour] >= tuning.neighbour_gain:
-        # the answer spans two sentences: quote them as the article has them
-        return tuple(sentences[i] for i in sorted((best, neighbour)))
-    runner = ranked[1] if len(ranked) > 1 else None
-    if runner is not None and scores[runner] >= tuning.runner_up * scores[best] > 0:
-        return (sentences[best], sentences[runner])  # best first
-    return (sentences[best],)
+    coefficients = astuple(tuning or QuoteWeights())
+    rows = sentence_features(sentences, weights, cosines, kind)
+    scores = [sum(c * f for c, f in zip(coefficients, row, strict=True)) for row in rows]
+    quotes: list[str] = []
+    for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]:
+        if sentences[i] not in quotes and not _furniture(sentences[i]):
+            quotes.append(sentences[i])
+            if len(quotes) >= limit:
+                break
+    return tuple(quotes)
 
 
 QUOTE_CANDIDATES = 8  # the best-scoring sentences looked at for a quote
