@@ -1,0 +1,78 @@
+"""Which sentences of an article are quoted: the ones that answer, not captions, embeds or
+the same line twice. Vectors are given per sentence as the index stores them."""
+
+from __future__ import annotations
+
+import pytest
+
+from index.query import answer_kind
+from index.quotes import FEATURES, QuoteWeights, pick_quotes, sentence_features
+
+SPHERE = [
+    "The Sphere opened in Las Vegas in September with a residency by U2.",
+    "U2 perform at the Sphere in Las Vegas.",
+    "Inside, there are 157,000 speakers that can aim sound at a single seat.",
+    "The venue cost about $2.3 billion to build, its owner said.",
+    "U2 perform at the Sphere in Las Vegas.",
+    "Sign up for our newsletter",
+]
+WEIGHTS = {
+    "speakers": 4.3,
+    "installed": 5.0,
+    "inside": 3.8,
+    "las": 4.1,
+    "vegas": 4.6,
+    "sphere": 6.2,
+}
+
+
+def test_a_how_many_question_quotes_the_sentence_with_the_number() -> None:
+    question = "How many speakers are installed inside the Las Vegas Sphere?"
+    cosines = [0.45, 0.49, 0.52, 0.30, 0.49, 0.05]
+    quotes = pick_quotes(SPHERE, WEIGHTS, cosines=cosines, kind=answer_kind(question))
+    assert quotes[0] == SPHERE[2]
+
+
+def test_the_same_caption_is_never_quoted_twice_nor_page_furniture() -> None:
+    cosines = [0.2, 0.9, 0.1, 0.1, 0.9, 0.9]
+    quotes = pick_quotes(SPHERE, {"u2": 5.0, "perform": 3.0}, cosines=cosines)
+    assert len(quotes) == len(set(quotes)) == 2
+    assert "Sign up for our newsletter" not in quotes
+
+
+def test_two_sentences_are_quoted_best_first_and_one_when_asked() -> None:
+    cosines = [0.45, 0.49, 0.52, 0.30, 0.49, 0.05]
+    two = pick_quotes(SPHERE, WEIGHTS, cosines=cosines, kind="number")
+    one = pick_quotes(SPHERE, WEIGHTS, cosines=cosines, kind="number", limit=1)
+    assert len(two) == 2 and one == two[:1]
+    assert pick_quotes([], WEIGHTS) == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "kind"),
+    [
+        ("why did dre greenlaw get ejected vs the eagles", "reason"),
+        ("what caused the outage at cloudflare", "reason"),
+        ("how much is norway fining meta each day", "number"),
+        ("who ended up catching the hail mary", "person"),
+        ("nascar tv deal networks", None),
+    ],
+)
+def test_the_kind_of_answer_asked_for(question: str, kind: str | None) -> None:
+    assert answer_kind(question) == kind
+
+
+def test_a_reason_question_prefers_the_sentence_that_gives_one() -> None:
+    sentences = [
+        "Dre Greenlaw was ejected in the third quarter against the Eagles.",
+        "Greenlaw was ejected because he struck the Eagles' security chief in the face.",
+    ]
+    weights = {"greenlaw": 7.5, "ejected": 6.5, "eagles": 4.1}
+    quotes = pick_quotes(sentences, weights, cosines=[0.7, 0.7], kind="reason", limit=1)
+    assert quotes == (sentences[1],)
+
+
+def test_every_sentence_gets_one_value_per_feature_and_weight() -> None:
+    rows = sentence_features(SPHERE, WEIGHTS, [0.1] * len(SPHERE), "number")
+    assert len(rows) == len(SPHERE)
+    assert all(len(row) == len(FEATURES) == len(QuoteWeights.__dataclass_fields__) for row in rows)
