@@ -68,7 +68,7 @@ def test_a_reason_question_prefers_the_sentence_that_gives_one() -> None:
         "Greenlaw was ejected because he struck the Eagles' security chief in the face.",
     ]
     weights = {"greenlaw": 7.5, "ejected": 6.5, "eagles": 4.1}
-    quotes = pick_quotes(sentences, weights, cosines=[0.7, 0.7], kind="reason", limit=1)
+    quotes = pick_quotes(sentences, weights, cosines=[0.8, 0.7], kind="reason", limit=1)
     assert quotes == (sentences[1],)
 
 
