@@ -145,6 +145,7 @@ def main() -> None:
     )
     parser.add_argument("--half", choices=["dev", "heldout"], default="dev")
     parser.add_argument("--fit", action="store_true")
+    parser.add_argument("--l2", type=float, default=1.0, help="the fit's L2 penalty")
     parser.add_argument("--quote", action="append", nargs="+", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()
 
@@ -157,7 +158,7 @@ def main() -> None:
         settings.append((" ".join(group), dataclasses.replace(QuoteWeights(), **changes)))
     if args.fit:
         train = items if args.half == "dev" else collect(index, args.data, args.questions, 0)
-        beta = fit(train)
+        beta = fit(train, args.l2)
         fitted = dict(zip(FEATURES, (round(float(b), 3) for b in beta), strict=True))
         print("fitted:", " ".join(f"{k}={v}" for k, v in fitted.items()))
         settings.append(("fitted", QuoteWeights(**fitted)))

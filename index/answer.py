@@ -108,6 +108,11 @@ WHOLE_ARTICLES = 3  # the first page of an answer quotes from the whole article
 # what was asked comes first (`newsbot eval questions`, everyday set: right article first
 # .870 -> .913 on the dev half, .877 -> .906 held out; the weight chosen on the dev half).
 BEST_SENTENCE_WEIGHT = 2.0
+# The article cited first quotes its three likeliest sentences, the others two: the best
+# sentence holds the answer in about half the cases, the best two in two thirds, three in 70%
+# (benchmarks/tune_quotes.py); the lead article is the one read.
+LEAD_QUOTES = 3
+QUOTES = 2
 # article id -> its sentences in order (each once) and their cosines to the question
 ArticleSentences = Callable[[list[str]], dict[str, tuple[list[str], list[float]]]]
 
@@ -154,7 +159,9 @@ def build_answer(
             sentences, cosines = full[article.id]
         else:
             sentences, cosines = list(passage_sentences(top.text)), list(top.sentence_cosines)
-        quotes = pick_quotes(sentences, weights, cosines=cosines, kind=kind, tuning=tuning)
+        quotes = pick_quotes(
+            sentences, weights, cosines=cosines, kind=kind, limit=LEAD_QUOTES, tuning=tuning
+        )
         citations.append(
             Citation(
                 article_id=article.id,
@@ -169,6 +176,7 @@ def build_answer(
             )
         )
     citations.sort(key=lambda c: -c.score)
+    citations[1:] = [replace(c, quotes=c.quotes[:QUOTES]) for c in citations[1:]]
     merged = merge_same_story(citations) if merge else citations
     return Answer(question, tuple(merged[:max_articles]), abstained=not merged)
 

@@ -25,8 +25,9 @@ async def typing(message: Message) -> AsyncIterator[None]:
     done = asyncio.Event()
 
     async def keep_typing() -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(done.wait(), TYPING_AFTER)
+        if TYPING_AFTER > 0:  # 0: at once (waiting 0 s still yields, and a quick answer wins)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), TYPING_AFTER)
         while not done.is_set():
             with contextlib.suppress(TelegramError):
                 await message.reply_chat_action(ChatAction.TYPING)
