@@ -147,9 +147,9 @@ def pick_quotes(
     """The `limit` sentences most likely to answer the question, best first. Page boilerplate
     is never quoted, nor one sentence twice.
 
-    Two are quoted, not one: the best sentence holds the answer in about half the cases, the
-    best two in two thirds (benchmarks/tune_quotes.py), and the second is often the one that
-    says why or how much.
+    More than one is quoted: the best sentence holds the answer in about half the cases, the
+    best two in two thirds, three in 70% (benchmarks/tune_quotes.py); the runner-up is often
+    the one that says why or how much.
     """
     if not sentences:
         return ()
