@@ -15,15 +15,13 @@ everyday set's evidence, MultiHop's gold facts of the articles cited).
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
-from tune_retrieval import parse_value  # the script beside this one
+from tune_quotes import quote_settings  # the script beside this one
 
 from index import NewsIndex
-from index.answer import QuoteWeights
 from index.evaluate import build_index, load_questions
 from index.evaluate_questions import QUOTED_SHARE, parse_time, quoted_share
 from index.search import Evidence
@@ -99,11 +97,7 @@ def main() -> None:
                     wrong = "answered" if not answerable else "refused"
                     print(f"  {wrong} p={p:.2f} {intent.question!r} {ev}")
 
-    settings = [("defaults", QuoteWeights())]
-    for group in args.quote:
-        changes = {k: parse_value(v) for k, v in (item.split("=", 1) for item in group)}
-        settings.append((" ".join(group), dataclasses.replace(QuoteWeights(), **changes)))
-    for name, tuning in settings:
+    for name, tuning in quote_settings(args.quote):
         quoted = {"everyday": [], "multihop": []}
         for kind, answerable, _, intent, passages, evidence, gold in rows:
             if not answerable:

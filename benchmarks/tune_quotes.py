@@ -96,19 +96,20 @@ def fit(items: list[Item], l2: float = 1.0) -> np.ndarray:
             blocks.append(matrix(item))
             labels.append(best)
             sets.append(item.dataset)
-    starts = np.cumsum([0] + [len(b) for b in blocks[:-1]])
+    lengths = [len(b) for b in blocks]
+    starts = np.cumsum([0, *lengths[:-1]])
     x = np.vstack(blocks)
     rows = starts + np.array(labels)
     counts = {d: sets.count(d) for d in ("everyday", "multihop")}
     weight = np.array([counts["multihop"] / counts[d] for d in sets]) / len(sets)
-    per_row = np.repeat(weight, [len(b) for b in blocks])
+    per_row = np.repeat(weight, lengths)
 
     def loss(beta: np.ndarray) -> tuple[float, np.ndarray]:
         z = x @ beta
         top = np.maximum.reduceat(z, starts)
-        e = np.exp(z - np.repeat(top, [len(b) for b in blocks]))
+        e = np.exp(z - np.repeat(top, lengths))
         sums = np.add.reduceat(e, starts)
-        p = e / np.repeat(sums, [len(b) for b in blocks])
+        p = e / np.repeat(sums, lengths)
         value = -np.sum(weight * (z[rows] - top - np.log(sums))) + 0.5 * l2 * beta @ beta / len(
             sets
         )
@@ -120,6 +121,15 @@ def fit(items: list[Item], l2: float = 1.0) -> np.ndarray:
     )
     print(f"  fitted on {counts}: loss {result.fun:.4f}")
     return result.x
+
+
+def quote_settings(groups: list[list[str]]) -> list[tuple[str, QuoteWeights]]:
+    """The defaults, then one setting per `--quote name=value ...` group."""
+    settings = [("defaults", QuoteWeights())]
+    for group in groups:
+        changes = {k: parse_value(v) for k, v in (item.split("=", 1) for item in group)}
+        settings.append((" ".join(group), dataclasses.replace(QuoteWeights(), **changes)))
+    return settings
 
 
 def score(items: list[Item], tuning: QuoteWeights) -> dict[str, float]:
@@ -152,10 +162,7 @@ def main() -> None:
     index = NewsIndex(args.index_dir, create=True)
     build_index(index, args.data)
     items = collect(index, args.data, args.questions, 0 if args.half == "dev" else 1)
-    settings = [("defaults", QuoteWeights())]
-    for group in args.quote:
-        changes = {k: parse_value(v) for k, v in (item.split("=", 1) for item in group)}
-        settings.append((" ".join(group), dataclasses.replace(QuoteWeights(), **changes)))
+    settings = quote_settings(args.quote)
     if args.fit:
         train = items if args.half == "dev" else collect(index, args.data, args.questions, 0)
         beta = fit(train, args.l2)

@@ -102,7 +102,6 @@ class Answer:
         }
 
 
-WHOLE_ARTICLES = 3  # the first page of an answer quotes from the whole article
 # Articles are cited in the order of their best passage's score plus this times the cosine of
 # their sentence closest to the question: of several reports on one story, the one that says
 # what was asked comes first (`newsbot eval questions`, everyday set: right article first
@@ -134,12 +133,12 @@ def build_answer(
 
     Articles are ordered by their best passage's score plus `BEST_SENTENCE_WEIGHT` x the cosine
     of their sentence closest to the question. Passages scoring below `relative_floor` times
-    the best one are dropped unless `relevant`
-    says they answer the question on their own: the third article cited should still be about
-    the question, not whatever came next. Reports of one story by several outlets become one
-    citation ("also reported by") when `merge`. The first `WHOLE_ARTICLES` quote from the whole
-    article when `article_sentences` can read it (the answer is often a sentence away from the
-    passage that matched best), the others from their best passage.
+    the best one are dropped unless `relevant` says they answer the question on their own: the
+    third article cited should still be about the question, not whatever came next. Reports of
+    one story by several outlets become one citation ("also reported by") when `merge`. The
+    first `max_articles` quote from the whole article when `article_sentences` can read it (the
+    answer is often a sentence away from the passage that matched best), any others from their
+    best passage.
     """
     floor = passages[0].score * relative_floor if passages and passages[0].score > 0 else 0.0
     by_article: dict[str, list[Passage]] = {}

@@ -59,7 +59,7 @@ class QueryIntent:
     periods: tuple[Period, ...] = ()  # "yesterday", "in December", "7 October" ...
     recent: bool = False  # "latest", "currently", "now": newer reporting is better
     story: bool = False  # "how did X unfold": wants the story's reports in date order
-    asks: str | None = None  # the kind of answer: "number", "time", "person", "place"
+    asks: str | None = None  # the kind of answer: "number", "time", "person", "place", "reason"
     sources: tuple[str, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()
