@@ -27,7 +27,7 @@ from telegram.ext import (
 )
 
 from bot.commands import menu
-from bot.context import CONTEXT_TYPES
+from bot.context import CONTEXT_TYPES, BotContext
 from bot.digests import schedule_digests
 from bot.feed_polling import schedule_feed_polling, stop_feed_polling
 from bot.handlers import access, admin, ask, errors, feeds, info, inline
@@ -36,7 +36,7 @@ from bot.ordering import PerChatOrder, replay_unfinished
 from bot.retries import RetryingRateLimiter
 from index import NewsIndex
 from services.budget import QuestionBudget
-from services.paths import open_inbox, open_store
+from services.paths import open_inbox, open_questions, open_store
 from services.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,19 @@ async def post_init(application: Application) -> None:
         log.info("handling %d update(s) a crash interrupted", replayed)
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
     schedule_feed_polling(application)  # default feeds seeded once; polls every N min
+    if settings.index_refresh_seconds > 0 and application.job_queue is not None:
+        application.job_queue.run_repeating(
+            refresh_index, settings.index_refresh_seconds, name="refresh index"
+        )
+
+
+async def refresh_index(context: BotContext) -> None:
+    """Pick up what another process (an ingest worker, another bot worker) committed."""
+    try:
+        if await asyncio.to_thread(context.bot_data.index.reload):
+            log.info("picked up index generation %d", context.bot_data.index.generation)
+    except Exception:  # a damaged file is logged; the generation in use keeps answering
+        log.exception("could not pick up the newest index generation")
 
 
 async def post_shutdown(application: Application) -> None:
@@ -144,6 +157,7 @@ def build_application(
     services = application.bot_data
     services.index, services.settings = index, settings
     services.subscriptions = open_store(settings)
+    services.questions = open_questions(settings)
 
     services.budget = QuestionBudget(
         settings.user_questions_per_minute, settings.user_question_burst

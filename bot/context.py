@@ -14,11 +14,11 @@ from typing import Any
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
-from bot.questions import QuestionStore
 from index import NewsIndex
 from services.budget import QuestionBudget
 from services.digests import Clock, utc_now
 from services.feeds import FeedPolling
+from services.questions import QuestionStore
 from services.settings import Settings
 from services.subscriptions import SubscriptionStore
 
@@ -30,7 +30,7 @@ class BotData:
     settings: Settings = field(init=False)
     index: NewsIndex = field(init=False)
     subscriptions: SubscriptionStore = field(init=False)
-    questions: QuestionStore = field(default_factory=QuestionStore)  # behind "More" buttons
+    questions: QuestionStore = field(init=False)  # behind "More" buttons
     feed_polling: FeedPolling | None = None  # live news, when the bot follows feeds
     budget: QuestionBudget = field(init=False)  # questions per user (flood control)
     clock: Clock = utc_now  # a callable returning an aware "now"; tests replace it to move time

@@ -6,15 +6,18 @@ The bot and the command line both open their stores here, so neither imports the
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 from index import NewsIndex
 from services.feeds.registry import FeedList
 from services.inbox import Inbox
+from services.questions import QuestionStore
 from services.settings import Settings
 from services.subscriptions.store import SubscriptionStore
 
 FEEDS_DB = "feeds.sqlite"  # the followed feeds (`FeedList`)
 STORE_FILE = "bot.sqlite"  # digest subscriptions and chat time zones (`SubscriptionStore`)
+QUESTIONS_FILE = "questions.sqlite"  # the questions behind "More" buttons (`QuestionStore`)
 INBOX_FILE = "inbox.sqlite"  # updates being handled, replayed after a crash (`Inbox`)
 
 
@@ -36,8 +39,16 @@ def serving_ingest_threads() -> int:
     return max(1, (os.cpu_count() or 1) - 1)
 
 
+def shared_location(settings: Settings, file_name: str) -> str | Path:
+    """A shared store's place: the PostgreSQL database when `DATABASE_URL` is set (several
+    workers share it), else its SQLite file in `DATA_DIR`."""
+    if settings.database_url is not None and settings.database_url.get_secret_value().strip():
+        return settings.database_url.get_secret_value().strip()
+    return settings.data_dir / file_name
+
+
 def feed_list(settings: Settings) -> FeedList:
-    return FeedList(settings.data_dir / FEEDS_DB)
+    return FeedList(shared_location(settings, FEEDS_DB))
 
 
 def open_inbox(settings: Settings) -> Inbox:
@@ -45,5 +56,10 @@ def open_inbox(settings: Settings) -> Inbox:
 
 
 def open_store(settings: Settings) -> SubscriptionStore:
-    """The subscriptions live next to the index, in their own SQLite file."""
-    return SubscriptionStore(settings.data_dir / STORE_FILE)
+    """The subscriptions: next to the index in their own SQLite file, or on PostgreSQL."""
+    return SubscriptionStore(shared_location(settings, STORE_FILE))
+
+
+def open_questions(settings: Settings) -> QuestionStore:
+    """The questions behind "More" buttons: shared with other workers on PostgreSQL."""
+    return QuestionStore(shared_location(settings, QUESTIONS_FILE))

@@ -32,6 +32,12 @@ class Settings(BaseSettings):
     # torch: on sentence-transformers, as passages always do
     question_backend: Literal["onnx", "torch"] = Field("onnx", validation_alias="QUESTION_BACKEND")
 
+    # postgresql://...: subscriptions, the feed list and the questions behind "More" buttons
+    # live there, shared by several `newsbot serve` workers; unset: SQLite files in DATA_DIR
+    database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
+    # a serving process picks up what another process ingested this often (0: only on /reload)
+    index_refresh_seconds: float = Field(5, ge=0, validation_alias="INDEX_REFRESH_SECONDS")
+
     telegram_bot_token: SecretStr | None = Field(None, validation_alias="TELEGRAM_BOT_TOKEN")
     telegram_base_url: str = Field(
         "https://api.telegram.org/bot", validation_alias="TELEGRAM_BASE_URL"

@@ -13,6 +13,7 @@ import logging
 import re
 import shutil
 import socket
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -38,6 +39,8 @@ from emulator import BotApiEmulator, ChatMessage, html_to_plain, utf16_len
 from index import Answer, NewsIndex
 from index.embedder import Embedder
 from index.question_encoder import OnnxQuestionEncoder
+from services.paths import QUESTIONS_FILE
+from services.questions import KEEP_SECONDS, QuestionStore
 from services.settings import Settings
 
 BOT_NAME = "NewsTestBot"
@@ -455,16 +458,23 @@ async def test_more_pages_continue_numbering(emu: BotApiEmulator, news: NewsInde
     assert emu.errors == []
 
 
-async def test_a_more_button_from_before_a_restart_expires_politely(
+async def test_a_more_button_pages_on_after_a_restart_and_expires_after_a_week(
     emu: BotApiEmulator, news: NewsIndex
 ) -> None:
     async with running_bot(emu, news, answer_articles=2):
         _, [answer] = await ask(emu, USER, GLACIER_QUESTION)
-    async with running_bot(emu, news, answer_articles=2):  # a new process: the store is empty
+        _, [older] = await ask(emu, OTHER_USER, GLACIER_QUESTION)
+    async with running_bot(emu, news, answer_articles=2):  # a new process: the store is on disk
         query_id = emu.press_button(USER, answer.message_id, answer.buttons[0]["callback_data"])
-        reply = await emu.wait_for_callback_answer(query_id)
-    assert reply["text"] == EXPIRED
-    assert len(emu.messages(USER)) == 1
+        [second] = await emu.wait_for_messages(USER)
+        assert (await emu.wait_for_callback_answer(query_id)).get("text") is None
+        assert second.plain.startswith(f"Reports 3–4 on “{GLACIER_QUESTION}”")
+        store = QuestionStore(news.data_dir / QUESTIONS_FILE)
+        assert store.prune(now=time.time() + KEEP_SECONDS + 1) >= 2  # a week later
+        store.close()
+        query_id = emu.press_button(OTHER_USER, older.message_id, older.buttons[0]["callback_data"])
+        assert (await emu.wait_for_callback_answer(query_id))["text"] == EXPIRED
+    assert len(emu.messages(USER)) == 2 and len(emu.messages(OTHER_USER)) == 1
     assert emu.errors == []
 
 

@@ -1,13 +1,15 @@
-"""Digest subscriptions: storage on a real SQLite file, DST-correct schedule math, parsing."""
+"""Digest subscriptions: storage on a real SQLite file and a real PostgreSQL database,
+DST-correct schedule math, parsing."""
 
 from __future__ import annotations
 
-import sqlite3
 import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
+from postgres import fresh_database
 
 from services import subscriptions as subs
 from services.subscriptions import (
@@ -52,13 +54,18 @@ def sub(hhmm: str, tz: str, **fields: object) -> Subscription:
     return Subscription(**values)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "bot.sqlite"
+@pytest.fixture(params=["sqlite", "postgres"])
+def db_path(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path | str]:
+    """Where the store lives: a SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield tmp_path / "data" / "bot.sqlite"
+    else:
+        with fresh_database() as url:
+            yield url
 
 
 @pytest.fixture
-def store(db_path: Path) -> SubscriptionStore:
+def store(db_path: Path | str) -> Iterator[SubscriptionStore]:
     with SubscriptionStore(db_path) as opened:
         yield opened
 
@@ -128,7 +135,7 @@ def test_add_validates(store: SubscriptionStore) -> None:
         add(store, now=datetime(2024, 1, 1))  # naive
 
 
-def test_chat_timezone_remembered(db_path: Path) -> None:
+def test_chat_timezone_remembered(db_path: Path | str) -> None:
     with SubscriptionStore(db_path) as store:
         assert store.chat_timezone(1) is None
         assert store.set_chat_timezone(1, "america/new_york") == "America/New_York"
@@ -168,15 +175,20 @@ def test_move_chat(store: SubscriptionStore) -> None:
     assert store.chat_timezone(-100) == "Europe/Berlin" and store.chat_timezone(-1) is None
 
 
-def test_schema_version_and_newer_database(db_path: Path) -> None:
+def test_schema_version_and_newer_database(db_path: Path | str) -> None:
     with SubscriptionStore(db_path) as store:
         assert store.schema_version == len(subs.MIGRATIONS)
     with SubscriptionStore(db_path) as store:  # reopening does not re-run migrations
         assert store.schema_version == len(subs.MIGRATIONS)
-    conn = sqlite3.connect(db_path)
-    conn.execute(f"PRAGMA user_version = {len(subs.MIGRATIONS) + 1}")
-    conn.close()
-    with pytest.raises(SchemaError):
+        newer = len(subs.MIGRATIONS) + 1
+        if isinstance(db_path, Path):
+            store.db.conn.execute(f"PRAGMA user_version = {newer}")
+        else:
+            with store.db.write() as conn:
+                conn.execute(
+                    "UPDATE newsbot_schema SET version=? WHERE store=?", (newer, "subscriptions")
+                )
+    with pytest.raises(SchemaError, match="knows up to"):
         SubscriptionStore(db_path)
 
 
@@ -271,7 +283,7 @@ def test_due_send_wait_skip() -> None:
         due(s, utc(2024, 5, 1, 4, 31), timedelta(minutes=-1))
 
 
-def test_mark_sent_is_never_repeated_even_after_restart(db_path: Path) -> None:
+def test_mark_sent_is_never_repeated_even_after_restart(db_path: Path | str) -> None:
     day = utc(2024, 5, 1, 4, 31)
     with SubscriptionStore(db_path) as store:
         s = add(store, hhmm="07:30", tz="Europe/Istanbul", topic="Syria")

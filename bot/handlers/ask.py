@@ -1,9 +1,9 @@
 """Questions -> cited answers: private text, `/ask`, @mentions and replies in groups, "More".
 
 An answer shows `answer_articles` citations; when there are more, a "More" button asks for the
-next page. Callback data holds at most 64 bytes, so the button carries only a short key into a
-bounded in-memory `QuestionStore` (the question and the articles already shown) plus the number
-the next page starts at. After a restart the key is unknown and the button politely expires.
+next page. Callback data holds at most 64 bytes, so the button carries only a short key into the
+`QuestionStore` (`services.questions`: the question and the articles already shown; SQLite, or
+PostgreSQL shared by all workers) plus the number the next page starts at.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from bot.handlers.common import (
     reply_html,
     typing,
 )
-from bot.questions import Asked
 from bot.render import render_answer
 from index import Answer
 
@@ -129,7 +128,7 @@ async def answer_question(message: Message, question: str, context: BotContext) 
     markup = None
     if answer.found and len(answer.citations) > page:
         store = context.bot_data.questions
-        key = store.add(Asked(question, [c.article_id for c in shown]))
+        key = await asyncio.to_thread(store.add, question, [c.article_id for c in shown])
         markup = more_button(key, page + 1)
     texts = render_answer(replace(answer, citations=shown))
     await reply_html(message, texts, markup=markup)
@@ -163,16 +162,17 @@ async def more(update: Update, context: BotContext) -> None:
     query = update.callback_query
     parsed = parse_more(query.data)
     store = context.bot_data.questions
-    asked = store.get(parsed[0]) if parsed else None
     message = query.message
-    if parsed is None or asked is None or not isinstance(message, Message):
+    if parsed is None or not isinstance(message, Message):
         await query.answer(EXPIRED)
         return
-    start = parsed[1]
-    if asked.busy or start != len(asked.shown) + 1:
-        await query.answer(ALREADY_SHOWN)
+    key, start = parsed
+    asked = await asyncio.to_thread(store.claim, key, start)
+    if asked is None:  # unknown key, or that page shown or being fetched (here or elsewhere)
+        known = await asyncio.to_thread(store.get, key)
+        await query.answer(EXPIRED if known is None else ALREADY_SHOWN)
         return
-    asked.busy = True
+    shown: tuple[str, ...] | None = None
     try:
         await query.answer()
         with contextlib.suppress(BadRequest):  # cosmetic; fails on messages too old to edit
@@ -188,11 +188,11 @@ async def more(update: Update, context: BotContext) -> None:
             await reply_html(message, [f"That is all I found on “{asked_html}”."], quote=False)
             return
         citations = fresh[:page]
-        asked.shown += [c.article_id for c in citations]
+        shown = asked.shown + tuple(c.article_id for c in citations)
         markup = None
-        if len(fresh) > page and len(asked.shown) < MAX_CITED:
-            markup = more_button(parsed[0], len(asked.shown) + 1)
+        if len(fresh) > page and len(shown) < MAX_CITED:
+            markup = more_button(key, len(shown) + 1)
         texts = render_answer(Answer(asked.question, tuple(citations)), start=start)
         await reply_html(message, texts, quote=False, markup=markup)
     finally:
-        asked.busy = False
+        await asyncio.to_thread(store.release, key, shown)

@@ -10,6 +10,7 @@ import asyncio
 import html
 import logging
 from datetime import UTC, datetime
+from pathlib import Path
 
 from telegram import Update
 from telegram.ext import Application, CommandHandler, filters
@@ -26,8 +27,8 @@ from bot.render_feeds import (
     report_blocks,
     schedule_html,
 )
-from services.feeds import FeedList, FeedPolling
-from services.paths import FEEDS_DB
+from services.feeds import Feed, FeedList, FeedPolling
+from services.paths import FEEDS_DB, shared_location
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ def _schedule(context: BotContext, polling: FeedPolling, now: datetime) -> str:
     return schedule_html(every, job.next_t if job else None, polling.running, now)
 
 
-def _read_feed_list(path):
+def _read_feed_list(path: str | Path) -> list[Feed]:
     with FeedList(path) as feeds:
         return feeds.list()
 
@@ -67,8 +68,9 @@ async def feed_stats_blocks(context: BotContext) -> list[str]:
     polling: FeedPolling | None = context.bot_data.feed_polling
     now = datetime.now(UTC)
     if polling is None:  # live news not set up: only read a feed list that exists
-        path = context.bot_data.settings.data_dir / FEEDS_DB
-        feeds = await asyncio.to_thread(_read_feed_list, path) if path.exists() else []
+        path = shared_location(context.bot_data.settings, FEEDS_DB)
+        exists = not isinstance(path, Path) or path.exists()
+        feeds = await asyncio.to_thread(_read_feed_list, path) if exists else []
         schedule = "not polled automatically (use /pollnow)"
     else:
         feeds = await asyncio.to_thread(polling.feedlist.list)

@@ -1,17 +1,18 @@
 """The feeds the bot follows, what happened the last time each was polled, and which default
-feeds were already seeded: one SQLite file, `DATA_DIR/feeds.sqlite`."""
+feeds were already seeded: one SQLite file, `DATA_DIR/feeds.sqlite`, or PostgreSQL tables shared
+by several bot workers when `DATABASE_URL` is set."""
 
 from __future__ import annotations
 
 import builtins
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from db.sqlite import Database
+from db.open import open_database
 
 # Numbered schema versions (PRAGMA user_version); never edit a released one, append a new one.
 # Both use IF NOT EXISTS: files written before the numbering (user_version 0) already hold
@@ -33,6 +34,24 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
     ("CREATE TABLE IF NOT EXISTS seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)",),
+)
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE feeds (
+    id BIGSERIAL PRIMARY KEY,
+    url TEXT NOT NULL UNIQUE,
+    name TEXT,
+    added_at TEXT NOT NULL,
+    etag TEXT,
+    last_modified TEXT,
+    last_fetch_at TEXT,
+    last_new_article_at TEXT,
+    last_error TEXT,
+    error_count INTEGER NOT NULL DEFAULT 0,
+    articles_seen INTEGER NOT NULL DEFAULT 0
+        )""",
+        "CREATE TABLE seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)",
+    ),
 )
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -83,15 +102,17 @@ class Feed:
 
 
 class FeedList:
-    """A registry of feeds in its own SQLite file.
+    """A registry of feeds in its own SQLite file, or in PostgreSQL (`location` a URL).
 
-    Connections are per thread (`db.sqlite.Database`), so one instance can be shared by the
-    bot's thread and a polling thread, and other processes can read it (WAL).
+    Connections are per thread (`db.sqlite.Database`) or pooled, so one instance can be shared
+    by the bot's thread and a polling thread, and other processes can read it.
     """
 
-    def __init__(self, path: str | Path) -> None:
-        self.path = Path(path)
-        self.db = Database(self.path, MIGRATIONS, what="feed list")
+    def __init__(self, location: str | Path) -> None:
+        self.db = open_database(
+            location, MIGRATIONS, PG_MIGRATIONS, store="feeds", what="feed list"
+        )
+        self.path = self.db.path
 
     def close(self) -> None:
         self.db.close()
@@ -184,7 +205,7 @@ class FeedList:
         stamp = _iso(at)
         with self.db.write() as conn:
             conn.executemany(
-                "INSERT OR IGNORE INTO seeded_defaults (url, seeded_at) VALUES (?, ?)",
+                "INSERT INTO seeded_defaults (url, seeded_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 [(url, stamp) for url in urls],
             )
 
@@ -213,7 +234,7 @@ def _when(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _feed(row: sqlite3.Row) -> Feed:
+def _feed(row: Any) -> Feed:
     return Feed(
         id=row["id"],
         url=row["url"],

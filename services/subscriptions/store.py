@@ -1,4 +1,5 @@
-"""Subscriptions and each chat's time zone in their own SQLite file (`DATA_DIR/bot.sqlite`).
+"""Subscriptions and each chat's time zone: their own SQLite file (`DATA_DIR/bot.sqlite`), or
+PostgreSQL tables shared by several bot workers when `DATABASE_URL` is set.
 
 `mark_sent` / `mark_skipped` are atomic and monotonic per local date: they double as the claim
 that keeps a digest from going out twice (see `services.subscriptions.schedule`).
@@ -7,11 +8,12 @@ that keeps a digest from going out twice (see `services.subscriptions.schedule`)
 from __future__ import annotations
 
 import secrets
-import sqlite3
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
-from db.sqlite import Database, SchemaTooNew
+from db.open import open_database
+from db.sqlite import SchemaTooNew
 from services.subscriptions.requests import (
     ID_ALPHABET,
     ID_LENGTH,
@@ -60,6 +62,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
 )
+# The same tables on PostgreSQL (chat and user ids need 64 bits there).
+PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE subscriptions (
+            id TEXT PRIMARY KEY,
+            chat_id BIGINT NOT NULL,
+            message_thread_id BIGINT,
+            local_time TEXT NOT NULL,
+            tz TEXT NOT NULL,
+            topic TEXT,
+            created_by BIGINT,
+            created_at TEXT NOT NULL,
+            last_sent_at TEXT,
+            last_sent_local_date TEXT,
+            paused_at TEXT,
+            pause_reason TEXT
+        )""",
+        "CREATE INDEX subscriptions_chat ON subscriptions(chat_id)",
+        """CREATE TABLE chats (
+            chat_id BIGINT PRIMARY KEY,
+            tz TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+    ),
+)
 
 
 def new_id() -> str:
@@ -83,7 +110,7 @@ def _topic_key(topic: str | None) -> str:
     return " ".join(topic.casefold().split()) if topic else ""
 
 
-def _from_row(row: sqlite3.Row) -> Subscription:
+def _from_row(row: Any) -> Subscription:
     last_day = row["last_sent_local_date"]
     return Subscription(
         id=row["id"],
@@ -102,11 +129,17 @@ def _from_row(row: sqlite3.Row) -> Subscription:
 
 
 class SubscriptionStore:
-    """Subscriptions in their own SQLite file (`db.sqlite.Database`: WAL, numbered migrations)."""
+    """Subscriptions in a SQLite file or a PostgreSQL database (numbered migrations in both)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = Path(path)
-        self.db = Database(self.path, MIGRATIONS, what="subscriptions database")
+    def __init__(self, location: str | Path) -> None:
+        self.db = open_database(
+            location,
+            MIGRATIONS,
+            PG_MIGRATIONS,
+            store="subscriptions",
+            what="subscriptions database",
+        )
+        self.path = self.db.path
 
     # -- plumbing ---------------------------------------------------------------------------
 
@@ -164,7 +197,7 @@ class SubscriptionStore:
         return _from_row(row)
 
     @staticmethod
-    def _unused_id(conn: sqlite3.Connection) -> str:
+    def _unused_id(conn: Any) -> str:
         for _ in range(100):
             sub_id = new_id()
             if not conn.execute("SELECT 1 FROM subscriptions WHERE id=?", (sub_id,)).fetchone():
@@ -209,8 +242,8 @@ class SubscriptionStore:
                 "UPDATE subscriptions SET chat_id=? WHERE chat_id=?", (new_chat_id, old_chat_id)
             ).rowcount
             conn.execute(  # keep the new chat's own zone if it already has one
-                "INSERT OR IGNORE INTO chats (chat_id, tz, updated_at) "
-                "SELECT ?, tz, updated_at FROM chats WHERE chat_id=?",
+                "INSERT INTO chats (chat_id, tz, updated_at) "
+                "SELECT ?, tz, updated_at FROM chats WHERE chat_id=? ON CONFLICT DO NOTHING",
                 (new_chat_id, old_chat_id),
             )
             conn.execute("DELETE FROM chats WHERE chat_id=?", (old_chat_id,))
