@@ -62,6 +62,15 @@ RATE_LIMITER_OPTIONS = {
     "max_retries": 5,  # on 429, wait retry_after and try again
 }
 
+
+def rate_limits(workers: int) -> dict[str, Any]:
+    """The limiter's options for one of `workers` processes sending for the same bot: each
+    takes an equal share of the overall limit (the per-group limit stays: a chat's updates
+    may reach any worker, but a group rarely gets 20 answers a minute)."""
+    period = RATE_LIMITER_OPTIONS["overall_time_period"] * workers
+    return {**RATE_LIMITER_OPTIONS, "overall_time_period": period}
+
+
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # commands are not re-run when a message is edited
 
 
@@ -140,7 +149,7 @@ def build_application(
                 allow_sending_without_reply=True,  # the question may be deleted meanwhile
             )
         )
-        .rate_limiter(RetryingRateLimiter(**RATE_LIMITER_OPTIONS))
+        .rate_limiter(RetryingRateLimiter(**rate_limits(settings.bot_workers)))
         .concurrent_updates(
             PerChatOrder(
                 256 if concurrent_updates is True else int(concurrent_updates),

@@ -123,6 +123,19 @@ class PostgresDatabase:
         with self.pool.connection() as conn:
             yield Connection(conn)
 
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """True when this process holds the advisory lock `name` for the block; False, at
+        once, when another worker holds it (a killed worker's lock goes with its session)."""
+        key = zlib.crc32(f"newsbot-{self.store}-{name}".encode())
+        with self.pool.connection() as conn:
+            held = bool(conn.execute("SELECT pg_try_advisory_lock(%s)", (key,)).fetchone()[0])
+            try:
+                yield held
+            finally:
+                if held:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
     @property
     def open_connections(self) -> int:
         return int(self.pool.get_stats().get("pool_size", 0))

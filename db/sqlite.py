@@ -9,6 +9,7 @@ transaction; a file written by newer code is refused with a clear message instea
 
 from __future__ import annotations
 
+import fcntl
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -112,6 +113,21 @@ class Database:
             yield conn
         finally:
             conn.execute("COMMIT")
+
+    @contextmanager
+    def exclusive(self, name: str) -> Iterator[bool]:
+        """True when this process holds the lock `name` (beside the file) for the block;
+        False, at once, when another process holds it: one process at a time does a job."""
+        with open(self.path.with_name(f"{self.path.name}.{name}.lock"), "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[sqlite3.Row]:
         return self.conn.execute(sql, tuple(params)).fetchall()

@@ -52,7 +52,9 @@ def feed_list(settings: Settings) -> FeedList:
 
 
 def open_inbox(settings: Settings) -> Inbox:
-    return Inbox(settings.data_dir / INBOX_FILE)
+    """This worker's updates in hand: its own file, so a restarted worker replays only its own."""
+    name = f"inbox-{settings.worker_name}.sqlite" if settings.worker_name else INBOX_FILE
+    return Inbox(settings.data_dir / name)
 
 
 def open_store(settings: Settings) -> SubscriptionStore:

@@ -35,6 +35,10 @@ class Settings(BaseSettings):
     # postgresql://...: subscriptions, the feed list and the questions behind "More" buttons
     # live there, shared by several `newsbot serve` workers; unset: SQLite files in DATA_DIR
     database_url: SecretStr | None = Field(None, validation_alias="DATABASE_URL")
+    # several `newsbot serve` workers: each has its own name (its inbox of updates in hand) and
+    # sends at 1/BOT_WORKERS of Telegram's overall limit, so together they stay within it
+    worker_name: str = Field("", pattern=r"^[A-Za-z0-9_-]*$", validation_alias="WORKER_NAME")
+    bot_workers: int = Field(1, ge=1, le=64, validation_alias="BOT_WORKERS")
     # a serving process picks up what another process ingested this often (0: only on /reload)
     index_refresh_seconds: float = Field(5, ge=0, validation_alias="INDEX_REFRESH_SECONDS")
 

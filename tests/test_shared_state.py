@@ -80,3 +80,15 @@ def test_a_more_button_pressed_on_two_workers_at_once_pages_once(location: Path 
     assert workers[0].get("nope") is None
     for store in workers:
         store.close()
+
+
+def test_one_worker_at_a_time_polls_the_feeds(location: Path | str) -> None:
+    first, second = FeedList(location), FeedList(location)
+    with first.polling_turn() as mine:
+        assert mine
+        with second.polling_turn() as theirs:
+            assert not theirs  # the other worker skips this round
+    with second.polling_turn() as theirs:
+        assert theirs  # released when the first poll ended
+    first.close()
+    second.close()

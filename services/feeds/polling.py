@@ -3,7 +3,8 @@
 A poll fetches feeds and pages and embeds the new articles, which takes seconds to minutes, so
 it runs in a worker thread (`asyncio.to_thread`) and the event loop keeps serving meanwhile
 (`NewsIndex.ingest` is safe while searches run). Polls never overlap: `poll` waits for the one
-running, then polls; a scheduler that would rather skip its turn checks `running` first.
+running, then polls; a scheduler that would rather skip its turn checks `running` first. Across
+processes (several bot workers on one feed list) one polls at a time and the others skip.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ class FeedPolling:
         """Poll every feed in a worker thread, after the poll already running (if any)."""
         async with self.lock:
             try:
-                report = await asyncio.to_thread(self.poller.poll_all)
+                report = await asyncio.to_thread(self._poll_in_turn)
             except Exception as exc:
                 self.last_failure = f"{type(exc).__name__}: {exc}"
                 raise
@@ -47,6 +48,13 @@ class FeedPolling:
                 self.last_finished_at = datetime.now(UTC)
             self.last_report, self.last_failure = report, None
             return report
+
+    def _poll_in_turn(self) -> PollReport:
+        """Poll unless another process sharing the feed list is polling it now."""
+        with self.feedlist.polling_turn() as mine:
+            if not mine:
+                return PollReport(elsewhere=True, started_at=datetime.now(UTC))
+            return self.poller.poll_all()
 
     def take_over(self, old: FeedPolling) -> None:
         """Replace `old` (settings reloaded): share its lock, so a poll it is running is not

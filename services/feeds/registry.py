@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,6 +194,11 @@ class FeedList:
                 (_iso(at), error, key),
             )
             return cursor.rowcount > 0
+
+    def polling_turn(self) -> AbstractContextManager[bool]:
+        """True for the block when this process may poll the feeds: several bot workers share
+        the list, and one at a time polls it (an advisory lock, or a lock file for SQLite)."""
+        return self.db.exclusive("polling")
 
     # -- default feeds ----------------------------------------------------------------------
 

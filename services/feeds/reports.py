@@ -48,6 +48,7 @@ class PollReport:
     feeds: list[FeedResult] = field(default_factory=list)
     seconds: float = 0.0
     started_at: datetime | None = None
+    elsewhere: bool = False  # not polled: another worker was polling the same feed list
 
     @property
     def new(self) -> int:
@@ -74,6 +75,8 @@ class PollReport:
         return sum(not f.ok for f in self.feeds)
 
     def summary(self) -> str:
+        if self.elsewhere:
+            return "another worker is polling the feeds right now; its articles arrive shortly"
         if not self.feeds:
             return "no feeds to poll"
         count = len(self.feeds)
