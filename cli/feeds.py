@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from cli.common import error as _error
 from corpus.loaders.opml import read_opml, write_opml
 from index.service import IngestReport
 from services import paths
-from services.feeds import Feed, FeedPoller
+from services.feeds import Feed, FeedPoller, PollReport
 from services.paths import feed_list
 from services.settings import Settings
 
@@ -146,19 +147,26 @@ def cmd_feeds_export(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
     with feed_list(settings) as feeds:
-        if not feeds.list():
+        if not feeds.list() and not args.every:
             _error("no feeds followed; add one with `newsbot feeds add URL`")
             return 1
         index = paths.open_index(settings, create=True)
         try:
             with FeedPoller(feeds, index, fetch_full_text=not args.no_full_text) as poller:
-                report = poller.poll_all()
+                while True:
+                    with feeds.polling_turn() as mine:  # bot workers may share the list
+                        report = poller.poll_all() if mine else PollReport(elsewhere=True)
+                    for line in report.lines():
+                        print(f"  {line}")
+                    print(report.summary(), flush=True)
+                    if not args.every:
+                        break
+                    time.sleep(args.every * 60)
+        except KeyboardInterrupt:
+            return 0
         finally:
             index.close()
-    for line in report.lines():
-        print(f"  {line}")
-    print(report.summary())
-    return 1 if report.failed == len(report.feeds) else 0
+    return 1 if report.feeds and report.failed == len(report.feeds) else 0
 
 
 def ingest_urls(urls: Iterable[str | Path], settings: Settings) -> int:
@@ -258,5 +266,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--no-full-text", action="store_true", help="index teasers as they are; fetch no pages"
+    )
+    p.add_argument(
+        "--every",
+        type=float,
+        metavar="MINUTES",
+        help="keep polling this often (an ingest worker beside bot workers with FEED_POLLING "
+        "off); Ctrl-C stops",
     )
     p.set_defaults(func=cmd_feeds_poll)
