@@ -5,11 +5,14 @@ Usage: python benchmarks/crowd.py --index-dir DIR [--updates 1000] [--chats 200]
 Runs the application `newsbot serve` runs (rate limiter, retry policy, per-chat order) against
 the local Bot API emulator, on an index of the MultiHop-RAG corpus (`newsbot eval multihop`
 builds one). The updates are private questions, group /ask commands and @mentions, inline
-queries and /subscribe commands, spread evenly over `--seconds`. Run twice: clean, then with
+queries, "More" presses under answers already sent (in the chat drawn, else in the first chat
+that has an unpressed More button; a question when none has) and /subscribe commands, spread
+evenly over `--seconds`. Run twice: clean, then with
 faults on every sending method (20% 429 with retry_after 1 s, 5% 500/502, 2% answered after
 the client's read timeout, 2% connections dropped). Reported per run: updates answered, lost
-and answered twice, answers out of order within a chat, answers/s, time to reply p50/p99, and
-the process's peak RSS.
+and answered twice, answers out of order within a chat, answers/s, time to reply p50/p99; for
+the presses, those answered (answerCallbackQuery) never or more than once and the pages sent
+per press other than once; and the process's peak RSS.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ FAULTS = {"too_many": 0.2, "server_error": 0.05, "slow": 0.02, "reset": 0.02}
 
 
 def plan(args: argparse.Namespace, questions: list[str]) -> list[tuple[str, int, str]]:
-    """(kind, chat, text) per update: a fifth of the chats are groups."""
+    """(kind, chat, text) per update: a fifth of the chats are groups; a "more" carries the
+    question to ask instead when no More button can be pressed yet."""
     rng = random.Random(3)
     groups = [-100_000 - n for n in range(args.chats // 5)]
     private = [10_000 + n for n in range(args.chats - len(groups))]
@@ -50,8 +54,11 @@ def plan(args: argparse.Namespace, questions: list[str]) -> list[tuple[str, int,
     for n in range(args.updates):
         question = questions[n % len(questions)]
         draw = rng.random()
-        if draw < 0.55:
+        if draw < 0.45:
             updates.append(("private", rng.choice(private), question))
+        elif draw < 0.55:
+            chat = rng.choice(private + groups)
+            updates.append(("more", chat, question if chat > 0 else f"/ask {question}"))
         elif draw < 0.70:
             updates.append(("group", rng.choice(groups), f"/ask {question}"))
         elif draw < 0.80:
@@ -79,17 +86,24 @@ async def run(args: argparse.Namespace, faults: bool) -> dict[str, Any]:
         settings = emulator_settings(emu, index, user_questions_per_minute=0)
         asked: dict[tuple[int, int], float] = {}  # (chat, message id) -> sent at
         inline: dict[str, float] = {}
+        presses: dict[str, int] = {}  # callback query id -> chat
+        pressed: set[tuple[int, int]] = set()  # (chat, message id) of the buttons pressed
+        chats = sorted({chat for _, chat, _ in updates})
         async with polling(build_application(settings, index)):
             started = time.perf_counter()
             gap = args.seconds / len(updates)
             for n, (kind, chat, text) in enumerate(updates):
                 await asyncio.sleep(max(0.0, started + n * gap - time.perf_counter()))
-                if kind == "inline":
+                target = more_button(emu, [chat, *chats], pressed) if kind == "more" else None
+                if target is not None:
+                    pressed.add(target[:2])
+                    presses[emu.press_button(*target)] = target[0]
+                elif kind == "inline":
                     inline[emu.send_inline_query(chat, text)] = time.perf_counter()
                 else:
                     message = emu.send_user_message(chat, text)
                     asked[(chat, message["message_id"])] = time.perf_counter()
-            replied = await wait_until_quiet(emu, asked, inline, args.timeout)
+            replied = await wait_until_quiet(emu, asked, inline, presses, args.timeout)
             elapsed = time.perf_counter() - started
         index.close()
         replies: Counter[tuple[int, int]] = Counter()
@@ -98,6 +112,13 @@ async def run(args: argparse.Namespace, faults: bool) -> dict[str, Any]:
             ids = [m.reply_to_message_id for m in emu.messages(chat) if m.reply_to_message_id]
             replies.update((chat, i) for i in ids)
             out_of_order += sum(1 for a, b in pairwise(ids) if b < a)
+        answers = Counter(
+            c.params.get("callback_query_id")
+            for c in emu.calls
+            if c.ok and c.method == "answerCallbackQuery"
+        )
+        wanted = Counter(presses.values())
+        pages = {chat: sum(1 for m in emu.messages(chat) if is_page(m.plain)) for chat in wanted}
         latencies = [(replied[key] - at) * 1000 for key, at in asked.items() if key in replied]
         latencies += [
             (emu_answer_time - inline[q]) * 1000
@@ -107,11 +128,17 @@ async def run(args: argparse.Namespace, faults: bool) -> dict[str, Any]:
         return {
             "updates": len(updates),
             "answered": sum(1 for key in asked if replies[key] >= 1)
-            + sum(1 for q in inline if q in emu.inline_answers),
+            + sum(1 for q in inline if q in emu.inline_answers)
+            + sum(1 for q in presses if answers[q] >= 1),
             "lost": sum(1 for key in asked if replies[key] == 0)
-            + sum(1 for q in inline if q not in emu.inline_answers),
+            + sum(1 for q in inline if q not in emu.inline_answers)
+            + sum(1 for q in presses if answers[q] == 0),
             "twice": sum(1 for key in asked if replies[key] > 1),
             "out_of_order": out_of_order,
+            "presses": len(presses),
+            "press_unanswered": sum(1 for q in presses if answers[q] == 0),
+            "press_answered_twice": sum(1 for q in presses if answers[q] > 1),
+            "pages_off": sum(abs(pages[chat] - n) for chat, n in wanted.items()),
             "per_second": len(updates) / elapsed,
             "p50_ms": percentile(latencies, 50),
             "p99_ms": percentile(latencies, 99),
@@ -119,11 +146,28 @@ async def run(args: argparse.Namespace, faults: bool) -> dict[str, Any]:
         }
 
 
+def more_button(emu: BotApiEmulator, chats: list[int], pressed: set) -> tuple[int, int, str] | None:
+    """The newest More button not pressed yet in the first of `chats` that has one: (chat,
+    message id, callback data)."""
+    for chat in chats:
+        for message in reversed(emu.messages(chat)):
+            data = [b.get("callback_data", "") for b in message.buttons]
+            more = [d for d in data if d.startswith("more:")]
+            if more and (chat, message.message_id) not in pressed:
+                return chat, message.message_id, more[0]
+    return None
+
+
+def is_page(plain: str) -> bool:
+    """The first message of a page a More press sent (a first page says "N reports on")."""
+    return plain.startswith(("Report ", "Reports ", "That is all I found"))
+
+
 async def wait_until_quiet(
-    emu: BotApiEmulator, asked: dict, inline: dict, timeout: float
+    emu: BotApiEmulator, asked: dict, inline: dict, presses: dict, timeout: float
 ) -> dict[Any, float]:
-    """First-reply times per asked message and inline query, once every one has a reply or
-    nothing has happened for 10 s."""
+    """First-reply times per asked message and inline query (and the answer of each press),
+    once every one has a reply and every press its page, or nothing happened for 10 s."""
     replied: dict[Any, float] = {}
     seen = 0
     deadline = time.perf_counter() + timeout
@@ -136,9 +180,19 @@ async def wait_until_quiet(
                 replied.setdefault(key, time.perf_counter())
             elif call.ok and call.method == "answerInlineQuery":
                 replied.setdefault(call.params.get("inline_query_id"), time.perf_counter())
+            elif call.ok and call.method == "answerCallbackQuery":
+                replied.setdefault(call.params.get("callback_query_id"), time.perf_counter())
         if len(calls) != seen:
             seen, quiet = len(calls), time.perf_counter()
-        done = all(k in replied for k in asked) and all(q in replied for q in inline)
+        pages = sum(
+            1 for chat in set(presses.values()) for m in emu.messages(chat) if is_page(m.plain)
+        )
+        done = (
+            all(k in replied for k in asked)
+            and all(q in replied for q in inline)
+            and all(q in replied for q in presses)
+            and pages >= len(presses)
+        )
         if done or time.perf_counter() - quiet > 10:
             break
         await asyncio.sleep(0.02)
@@ -173,6 +227,11 @@ def main() -> None:
             f"{result['lost']}, twice {result['twice']}, out of order {result['out_of_order']}; "
             f"{result['per_second']:.1f} updates/s; reply p50 {result['p50_ms']:.0f} ms, "
             f"p99 {result['p99_ms']:.0f} ms; faults {result['faults']}"
+        )
+        print(
+            f"{'':12} More pressed {result['presses']}: answered never "
+            f"{result['press_unanswered']}, twice {result['press_answered_twice']}; pages "
+            f"other than one per press {result['pages_off']}"
         )
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS {rss:.0f} MB (both runs, one process); median of one run each")

@@ -39,6 +39,7 @@ from telegram.ext import Application, Job
 from bot.context import BotContext
 from bot.handlers.common import reply_html, typing
 from bot.render_digest import render_digest
+from db.sqlite import StoreUnavailable
 from index.digest import select_digest
 from services.digests import (
     DigestBuilds,
@@ -192,6 +193,8 @@ async def run_tick(application: Application) -> TickReport:
     async with lock:
         try:
             await _tick(application, report)
+        except StoreUnavailable as exc:  # said at start (schedule_digests); no traceback
+            log.debug("no digests: %s", exc)
         except Exception:
             log.exception("digest tick failed")
     return report
@@ -244,6 +247,10 @@ def schedule_digests(application: Application) -> Job:
         )
     for old in job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
+    try:  # a damaged or read-only store is said now, once, not at every tick
+        log.debug("subscriptions schema %d", application.bot_data.subscriptions.schema_version)
+    except StoreUnavailable as exc:
+        log.error("digests and /subscribe are unavailable (questions still work): %s", exc)
     interval = application.bot_data.settings.digest_tick_seconds
     return job_queue.run_repeating(
         digest_tick,

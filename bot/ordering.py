@@ -7,18 +7,27 @@ queries, which have no chat) keeps each chat's updates in arrival order: asyncio
 waiters first come, first served, and PTB starts the update tasks in arrival order.
 
 With an `Inbox`, every update is recorded before it waits for its chat and marked done after;
-`replay_unfinished` (from post_init) hands the next start what a crash interrupted.
+`replay_unfinished` (from post_init) hands the next start what a crash interrupted. An inbox
+that cannot be used (its file damaged, or a read-only data folder) is said once in the log and
+the updates are handled without it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Awaitable
 
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
 
 from services.inbox import Inbox
+
+log = logging.getLogger(__name__)
+WITHOUT_JOURNAL = (
+    "updates are handled without the journal, so a crash loses those being answered: %s"
+)
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -30,6 +39,28 @@ class PerChatOrder(BaseUpdateProcessor):
         self.inbox = inbox
         self._active: set[int] = set()  # update ids being handled now (a replay and a
         # re-delivery of one update must not both run)
+        self.journal_failed = False  # said once in the log; then updates go unjournaled
+
+    def _begin(self, inbox: Inbox, update: Update) -> bool:
+        """Journal the update; False when it was handled already. When the journal cannot be
+        written the update is handled anyway: an answer matters more than its journal."""
+        try:
+            return inbox.begin(update.update_id, update.to_dict())
+        except sqlite3.Error as exc:
+            self.without_journal(exc)
+            return True
+
+    def _done(self, inbox: Inbox, update_id: int) -> None:
+        try:
+            inbox.done(update_id)
+        except sqlite3.Error as exc:
+            self.without_journal(exc)
+
+    def without_journal(self, exc: sqlite3.Error) -> None:
+        """Say once (per process) that the journal is off, and why."""
+        if not self.journal_failed:
+            self.journal_failed = True
+            log.error(WITHOUT_JOURNAL, exc)
 
     @staticmethod
     def key(update: object) -> object:
@@ -46,7 +77,7 @@ class PerChatOrder(BaseUpdateProcessor):
             await self._in_order(update, coroutine)
             return
         update_id = update.update_id
-        if update_id in self._active or not self.inbox.begin(update_id, update.to_dict()):
+        if update_id in self._active or not self._begin(self.inbox, update):
             coroutine.close()  # handled already (or now): a duplicate delivery
             return
         self._active.add(update_id)
@@ -54,7 +85,7 @@ class PerChatOrder(BaseUpdateProcessor):
             await self._in_order(update, coroutine)
         finally:
             self._active.discard(update_id)
-            self.inbox.done(update_id)
+            self._done(self.inbox, update_id)
 
     async def _in_order(self, update: object, coroutine: Awaitable[object]) -> None:
         key = self.key(update)
@@ -85,8 +116,12 @@ async def replay_unfinished(application: Application) -> int:
     processor = application.update_processor
     if not isinstance(processor, PerChatOrder) or processor.inbox is None:
         return 0
-    processor.inbox.prune()
-    pending = processor.inbox.pending()
+    try:
+        processor.inbox.prune()
+        pending = processor.inbox.pending()
+    except sqlite3.Error as exc:
+        processor.without_journal(exc)
+        return 0
     for payload in pending:
         await application.update_queue.put(Update.de_json(payload, application.bot))
     return len(pending)

@@ -10,7 +10,10 @@ or was refused before being carried out:
 - a read timeout (the request reached Telegram, the answer was slow): retried only for methods
   that are safe to repeat (editing, answering a query, chat actions), never for a send, so a
   slow Telegram cannot make the bot post the same answer twice;
-- 400/403/404/409 answers: never (the request is wrong, repeating it cannot help).
+- 400/403/404/409 answers: never (the request is wrong, repeating it cannot help). One of them
+  ends a repeat as done: an answer to an inline or callback query whose first attempt timed
+  out, refused as "query is too old" — Telegram answers a query once, so the slow first
+  attempt was carried out (or the query has expired, and nothing can be shown any more).
 
 Chat actions ("typing…") are neither paced nor retried: they are not messages, and they are
 cosmetic.
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 4  # per request, on top of the limiter's own 429 retries
 UNPACED = "sendChatAction"  # neither paced nor retried (see process_request)
 BACKOFF = 0.5  # seconds before the first retry, doubled each time
+# Query answers: Telegram takes one per query and refuses a second as "query is too old".
+QUERY_ANSWERS = frozenset({"answerCallbackQuery", "answerInlineQuery"})
 # Methods whose repetition changes nothing the user sees twice.
 IDEMPOTENT = frozenset(
     {
@@ -50,6 +55,16 @@ IDEMPOTENT = frozenset(
         "setWebhook",
     }
 )
+
+
+def answered_before(exc: NetworkError, endpoint: str) -> bool:
+    """A repeated query answer refused because the query was answered (or has expired)."""
+    text = str(exc).lower()
+    return (
+        isinstance(exc, BadRequest)
+        and endpoint in QUERY_ANSWERS
+        and ("query is too old" in text or "query_id_invalid" in text)
+    )
 
 
 def did_not_happen(exc: NetworkError, endpoint: str) -> bool:
@@ -83,14 +98,19 @@ class RetryingRateLimiter(AIORateLimiter):
             # failure is not retried either
             return await callback(*args, **kwargs)
         delay = BACKOFF
+        timed_out = False  # an earlier attempt may have been carried out
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 return await super().process_request(
                     callback, args, kwargs, endpoint, data, rate_limit_args
                 )
             except NetworkError as exc:
+                if timed_out and answered_before(exc, endpoint):
+                    log.info("%s: the attempt that timed out was taken (%s)", endpoint, exc)
+                    return True
                 if attempt == ATTEMPTS or not did_not_happen(exc, endpoint):
                     raise
+                timed_out = timed_out or isinstance(exc, TimedOut)
                 log.info("%s failed (%s): retry %d in %.1f s", endpoint, exc, attempt, delay)
                 await asyncio.sleep(delay)
                 delay *= 2

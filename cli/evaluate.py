@@ -9,6 +9,7 @@ from pathlib import Path
 
 from cli.common import parse_date, positive_int
 from index import NewsIndex
+from services import paths
 from services.settings import Settings
 
 
@@ -26,6 +27,7 @@ def eval_index(args: argparse.Namespace, settings: Settings) -> NewsIndex | None
         settings.embedding_model,
         create=True,
         question_backend=settings.question_backend,
+        milvus_uri=paths.milvus_uri(settings.model_copy(update={"data_dir": index_dir})),
     )
     print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
     evaluate.build_index(index, data)

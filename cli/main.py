@@ -13,7 +13,7 @@ import sqlite3
 import sys
 
 from cli import ask, evaluate, feeds, ingest, manage, serve
-from db.sqlite import SchemaTooNew
+from db.sqlite import SchemaTooNew, StoreUnavailable, writable
 from index import NewsIndexError
 from services.settings import Settings
 
@@ -55,9 +55,19 @@ def main(argv: list[str] | None = None) -> int:
     except (NewsIndexError, SchemaTooNew) as exc:
         print(f"newsbot: {exc}", file=sys.stderr)
         return 2
+    except StoreUnavailable as exc:  # a damaged store, or one a read-only folder cannot hold
+        print(f"newsbot: {exc}", file=sys.stderr)
+        return 1
     except (sqlite3.OperationalError, OSError) as exc:
         if not _is_storage_error(exc):
             raise
+        if not writable(settings.data_dir):
+            print(
+                f"newsbot: the data folder {settings.data_dir} is read-only ({exc}); make it "
+                "writable, or point NEWSBOT_DATA_DIR at a writable copy.",
+                file=sys.stderr,
+            )
+            return 1
         print(
             f"newsbot: cannot write to {settings.data_dir} ({exc}): is the disk full or "
             "read-only? What was committed before stays and answers; run the command again "

@@ -15,6 +15,7 @@ import numpy as np
 
 from corpus.models import Article
 from index.chunking import Chunk, chunk_article, sentence_spans
+from index.milvus import MilvusChunks
 from index.store import Store, body_hash
 from index.vectors import Vectors
 
@@ -139,7 +140,11 @@ def _write_batch(
 
     now = now or datetime.now(UTC)
     previous, current = index.published()
-    base = current if previous else Vectors(embedder.dim)
+    base: Vectors | MilvusChunks
+    if index.milvus_uri:
+        base = index.milvus(embedder.dim)
+    else:
+        base = current if previous and isinstance(current, Vectors) else Vectors(embedder.dim)
     generation = previous + 1
     with index.store.write() as conn:
         _check_base(index, conn, previous)
@@ -150,10 +155,21 @@ def _write_batch(
         for article, _, chunks in batch:
             new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
         Store.insert_sentence_vectors(conn, zip(new_ids, sentence_vectors, strict=True))
-        # only this batch's vectors are written (a new segment file); old ones are masked
-        new_vectors = base.appended(
-            index.data_dir, generation, np.asarray(new_ids, dtype=np.int64), vectors, old_chunks
-        )
+        if isinstance(base, MilvusChunks):  # upserted now, before the commit (see milvus.py)
+            articles = [(a, c) for a, _, chunks in batch for c in chunks]
+            base.write(
+                new_ids,
+                vectors,
+                [f"{a.title}\n{c.text}" for a, c in articles],
+                [a.source or "" for a, _ in articles],
+                [a.published_at for a, _ in articles],
+                removed=old_chunks,
+            )
+            new_vectors: Vectors | MilvusChunks = base
+        else:  # only this batch's vectors are written (a new segment file); old ones masked
+            new_vectors = base.appended(
+                index.data_dir, generation, np.asarray(new_ids, dtype=np.int64), vectors, old_chunks
+            )
         Store.set_meta(conn, "generation", str(generation))
         Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
         Store.set_meta(conn, "model", index.model_name)
@@ -180,7 +196,11 @@ def remove(index: NewsIndex, article_id: str) -> bool:
         old_chunks = Store.chunk_ids_of(conn, [article_id])
         Store.delete_articles(conn, [article_id])
         none = np.zeros(0, np.int64), np.zeros((0, current.dim), np.float32)  # no new vectors
-        new_vectors = current.appended(index.data_dir, generation, *none, old_chunks)
+        if isinstance(current, MilvusChunks):
+            current.write(*none, [], [], [], removed=old_chunks)
+            new_vectors: Vectors | MilvusChunks = current
+        else:
+            new_vectors = current.appended(index.data_dir, generation, *none, old_chunks)
         Store.set_meta(conn, "generation", str(generation))
         Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
     index.publish(generation, new_vectors, current)

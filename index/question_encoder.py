@@ -24,6 +24,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from db.sqlite import writable
 from index.embedder import Embedder, one_token, part_spans, resolve_model, span_vectors
 
 log = logging.getLogger(__name__)
@@ -176,7 +177,8 @@ def load_or_export(
     """The ONNX encoder for `model`, exporting it first when the data directory has none.
 
     `embedder` is the loaded torch model to export from (loaded here when not given). Returns
-    None when the model cannot be exported (an exotic architecture): the caller keeps torch.
+    None when the model cannot be exported (an exotic architecture, or a read-only data
+    directory without an export): the caller keeps torch.
     """
     target = export_dir(data_dir, model)
     damaged = False
@@ -188,6 +190,9 @@ def load_or_export(
         except Exception as exc:
             log.warning("the ONNX export in %s cannot be loaded (%s): exporting again", target, exc)
             damaged = True
+    if not writable(target.parent):  # before loading torch only to fail writing
+        log.info("questions stay on torch: %s is read-only, no ONNX export there", data_dir)
+        return None
     try:
         export(embedder or Embedder(model), target, replace=damaged)
     except Exception as exc:

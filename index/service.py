@@ -1,15 +1,13 @@
 """`NewsIndex`: the one entry point the CLI and the bot use to ingest, search and answer.
 
-Embeddings / ANN / database stay separate (embedder.py, vectors.py, store.py); this module
-ties them together, keeps the FAISS generation and the SQLite rows in step, and lets searches
-run while an ingest is writing: a search uses whatever `Vectors` object was current when it
-started; an ingest builds a new one and swaps it in after its commit.
+Embeddings / ANN / database stay separate (embedder.py, vectors.py or milvus.py, store/); this
+module ties them together, keeps the vector generation and the SQLite rows in step, and lets
+searches run while an ingest writes: a search uses the `Vectors` current when it started; an
+ingest builds a new one and swaps it in after its commit (Milvus: one live collection).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable
@@ -20,19 +18,19 @@ from pathlib import Path
 import numpy as np
 
 from corpus.models import Article
-from db.sqlite import SchemaTooNew
+from db.sqlite import ReadOnlyStore, SchemaTooNew, StoreUnavailable
+from index import backends
 from index import ingest as writing
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
 from index.embedder import DEFAULT_MODEL, Embedder
 from index.ingest import IngestReport, NewsIndexError, ProgressCallback
+from index.milvus import MilvusChunks
 from index.query import QueryIntent
 from index.question_encoder import QuestionEncoder, load_or_export
 from index.search import Filters, Passage, RetrievalConfig, Searcher
-from index.stats import DAMAGED_VECTORS, IndexStats
+from index.stats import IndexStats
 from index.store import ArticleRow, Store
 from index.vectors import Vectors
-
-log = logging.getLogger(__name__)
 
 DB_NAME = "news.sqlite"
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
@@ -44,7 +42,7 @@ UNKNOWN_WORDS_HINT = (
 
 
 class NewsIndex:
-    """Articles in one data directory: SQLite rows + FAISS vectors + the embedding model."""
+    """Articles in one data directory: SQLite rows + vectors (FAISS files or Milvus) + model."""
 
     def __init__(
         self,
@@ -58,6 +56,7 @@ class NewsIndex:
         ingest_threads: int | None = None,
         config: RetrievalConfig | None = None,
         max_chunk_tokens: int = 256,
+        milvus_uri: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.model_name = model
@@ -73,11 +72,12 @@ class NewsIndex:
         try:
             self.store = Store(db_path)
             stored_model = self.store.get_meta("model")
-        except SchemaTooNew as exc:
+        except (SchemaTooNew, ReadOnlyStore) as exc:
             raise NewsIndexError(str(exc)) from exc
         except sqlite3.DatabaseError as exc:
+            reason = exc.reason if isinstance(exc, StoreUnavailable) else exc
             raise NewsIndexError(
-                f"the index database {db_path} is damaged ({exc}); move the folder away and "
+                f"the index database {db_path} is damaged ({reason}); move the folder away and "
                 "run `newsbot ingest` again"
             ) from exc
         if stored_model and stored_model != model:
@@ -97,7 +97,10 @@ class NewsIndex:
         self.ingest_threads = ingest_threads
         self._embedder_lock = threading.Lock()
         self._ingest_lock = threading.Lock()
-        self._published: tuple[int, Vectors] | None = None
+        self._published: tuple[int, Vectors | MilvusChunks] | None = None
+        # vectors and BM25 on Milvus (the scaled backend) instead of FAISS files and FTS5
+        self.milvus_uri = milvus_uri
+        self._milvus: MilvusChunks | None = None
         self.reload()
         self.quote_tuning = QuoteWeights()
         self.searcher = Searcher(
@@ -169,25 +172,29 @@ class NewsIndex:
         if self._published is not None and generation == self.generation:
             return False
         dim = int(self.store.get_meta("dim") or 0)
-        if generation == 0:
-            vectors = Vectors(dim or 1)
+        if self.milvus_uri and dim:
+            vectors: Vectors | MilvusChunks = self.milvus(dim)
         else:
-            listed = self.store.get_meta("segments")
-            names = json.loads(listed) if listed else [Vectors.legacy_name(generation)]
-            live = np.asarray(self.store.chunk_ids(), dtype=np.int64)
-            try:
-                vectors = Vectors.load(self.data_dir, names, dim, live)
-            except ValueError as exc:
-                raise NewsIndexError(
-                    f"the vector files in {self.data_dir} do not fit the index ({exc}); move "
-                    "the folder away and run `newsbot ingest` again"
-                ) from exc
-            if vectors.damaged:
-                log.warning(DAMAGED_VECTORS, ", ".join(vectors.damaged), self.data_dir)
+            vectors = self.faiss_vectors(generation, dim)
         self._published = (generation, vectors)
         return True
 
+    def faiss_vectors(self, generation: int | None = None, dim: int | None = None) -> Vectors:
+        """The FAISS segments of a generation (the committed one by default)."""
+        return backends.faiss_generation(self.store, self.data_dir, generation, dim)
+
+    def milvus(self, dim: int) -> MilvusChunks:
+        """The Milvus collection of this index, opened (or created, and filled) on first use."""
+        if self._milvus is None:
+            assert self.milvus_uri
+            self._milvus = backends.open_milvus(
+                self.milvus_uri, dim, self.store, self.faiss_vectors
+            )
+        return self._milvus
+
     def close(self) -> None:
+        if self._milvus is not None:
+            self._milvus.close()
         self.store.close()
 
     # -- writing ----------------------------------------------------------------------------
@@ -208,22 +215,35 @@ class NewsIndex:
         `progress` is called with the number of chunks embedded so far; `now` is the arrival
         time recorded for digests (the clock's time by default).
         """
+        self._writable()
         with self._ingest_lock:
             self.reload()  # another process may have written since: build on its generation
             return writing.ingest(self, articles, progress, batch_chunks, on_chunked, now)
 
     def remove(self, article_id: str) -> bool:
         """Delete one article and its chunks; False when there is no such article."""
+        self._writable()
         with self._ingest_lock:
             self.reload()
             return writing.remove(self, article_id)
 
-    def published(self) -> tuple[int, Vectors]:
+    def _writable(self) -> None:
+        """Refuse a change at once, before any work, when the data folder is read-only."""
+        if self.store.read_only:
+            raise NewsIndexError(
+                f"the data folder {self.data_dir} is read-only: it can be searched but "
+                "nothing can be added to it or removed (make it writable, or point "
+                "NEWSBOT_DATA_DIR at a writable copy)"
+            )
+
+    def published(self) -> tuple[int, Vectors | MilvusChunks]:
         """The current generation and its vectors, read together."""
         assert self._published is not None
         return self._published
 
-    def publish(self, generation: int, vectors: Vectors, previous: Vectors) -> None:
+    def publish(
+        self, generation: int, vectors: Vectors | MilvusChunks, previous: Vectors | MilvusChunks
+    ) -> None:
         """Swap in a committed generation (one reference: readers see the old pair or the
         new one) and delete segment files neither it nor `previous` uses."""
         self._published = (generation, vectors)
@@ -315,17 +335,19 @@ class NewsIndex:
         return replace(answer, question=asked)
 
     def _build(self, intent: QueryIntent, passages: list[Passage], top: int) -> Answer:
-        answer = build_answer(
-            intent.text,
-            passages,
-            self.searcher.weights(intent),
-            max_articles=top,
-            kind=intent.asks,
-            tuning=self.quote_tuning,
-            article_sentences=lambda ids: self.searcher.article_sentences(intent, ids),
-            relevant=lambda passage: not self.searcher.abstain(intent, [passage]),
+        return replace(
+            build_answer(
+                intent.text,
+                passages,
+                self.searcher.weights(intent),
+                max_articles=top,
+                kind=intent.asks,
+                tuning=self.quote_tuning,
+                article_sentences=lambda ids: self.searcher.article_sentences(intent, ids),
+                relevant=lambda passage: not self.searcher.abstain(intent, [passage]),
+            ),
+            question=intent.question,
         )
-        return replace(answer, question=intent.question)
 
     def latest(self, limit: int = 10, topic: str | None = None) -> list[ArticleRow]:
         """The newest articles, optionally only those on `topic` (most of its words in them)."""
@@ -335,10 +357,8 @@ class NewsIndex:
         answer = self.answer(intent, top=max(limit * 3, 10), refuse=False)
         weights = self.searcher.weights(intent)
         ids = [c.article_id for c in answer.citations if on_topic(c, weights)]
-        rows = self.store.articles(ids)
-        found = [rows[i] for i in ids if i in rows]
-        oldest = datetime.min.replace(tzinfo=UTC)
-        found.sort(key=lambda a: a.published_at or oldest, reverse=True)
+        found = [row for i, row in self.store.articles(ids).items() if i in ids]
+        found.sort(key=lambda a: a.published_at or datetime.min.replace(tzinfo=UTC), reverse=True)
         return found[:limit]
 
     def suggestions(self, count: int = 3) -> list[str]:

@@ -19,6 +19,7 @@ FEEDS_DB = "feeds.sqlite"  # the followed feeds (`FeedList`)
 STORE_FILE = "bot.sqlite"  # digest subscriptions and chat time zones (`SubscriptionStore`)
 QUESTIONS_FILE = "questions.sqlite"  # the questions behind "More" buttons (`QuestionStore`)
 INBOX_FILE = "inbox.sqlite"  # updates being handled, replayed after a crash (`Inbox`)
+MILVUS_FILE = "milvus.db"  # milvus-lite, when VECTOR_BACKEND=milvus without MILVUS_URI
 
 
 def open_index(settings: Settings, *, create: bool = False, serving: bool = False) -> NewsIndex:
@@ -32,7 +33,15 @@ def open_index(settings: Settings, *, create: bool = False, serving: bool = Fals
         create=create,
         question_backend=settings.question_backend,
         ingest_threads=serving_ingest_threads() if serving else None,
+        milvus_uri=milvus_uri(settings),
     )
+
+
+def milvus_uri(settings: Settings) -> str | None:
+    """Milvus when VECTOR_BACKEND=milvus: MILVUS_URI, or milvus-lite in the data directory."""
+    if settings.vector_backend != "milvus":
+        return None
+    return settings.milvus_uri or str(settings.data_dir / MILVUS_FILE)
 
 
 def serving_ingest_threads() -> int:

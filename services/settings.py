@@ -39,6 +39,10 @@ class Settings(BaseSettings):
     # sends at 1/BOT_WORKERS of Telegram's overall limit, so together they stay within it
     worker_name: str = Field("", pattern=r"^[A-Za-z0-9_-]*$", validation_alias="WORKER_NAME")
     bot_workers: int = Field(1, ge=1, le=64, validation_alias="BOT_WORKERS")
+    # where chunk vectors and BM25 live: FAISS files + SQLite FTS5 in DATA_DIR (embedded), or
+    # Milvus (MILVUS_URI: a file path opens milvus-lite, http://host:19530 a server)
+    vector_backend: Literal["faiss", "milvus"] = Field("faiss", validation_alias="VECTOR_BACKEND")
+    milvus_uri: str | None = Field(None, validation_alias="MILVUS_URI")
     # a serving process picks up what another process ingested this often (0: only on /reload)
     index_refresh_seconds: float = Field(5, ge=0, validation_alias="INDEX_REFRESH_SECONDS")
 

@@ -1,4 +1,5 @@
-"""Ingest and ask with the real model, FAISS and SQLite in a temporary data directory."""
+"""Ingest and ask with the real model, FAISS and SQLite in a temporary data directory; the
+tests on `news_index` run again with vectors and BM25 on Milvus (milvus-lite)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,9 +17,27 @@ import pytest
 from corpus.models import Article
 from index import NewsIndex, NewsIndexError
 from index.embedder import Embedder
+from index.question_encoder import OnnxQuestionEncoder
 from index.search import Filters
 
 QUESTION = "Where did Turkey and Israel hold their talks?"
+
+
+@pytest.fixture(params=["faiss", "milvus"])
+def news_index(
+    request: pytest.FixtureRequest,
+    data_dir: Path,
+    embedder: Embedder,
+    questions: OnnxQuestionEncoder,
+) -> Iterator[NewsIndex]:
+    """An empty index on each backend: FAISS files + FTS5, or Milvus (vectors and BM25)."""
+    uri = None
+    if request.param == "milvus":
+        pytest.importorskip("pymilvus", reason="Milvus needs the scale extra")
+        uri = str(data_dir.parent / "milvus.db")
+    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions, milvus_uri=uri)
+    yield index
+    index.close()
 
 
 def filler_articles(count: int, prefix: str = "Filler") -> list[Article]:

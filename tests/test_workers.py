@@ -10,7 +10,6 @@ limit, though one worker is killed in the middle of the fan-out.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
 import os
 import signal
@@ -22,13 +21,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from postgres import fresh_database
-from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
-from tornado.httpserver import HTTPServer
-from tornado.web import Application, RequestHandler
 
 from bot.digests import SEND_CONCURRENCY
 from corpus.models import Article
 from emulator import BotApiEmulator
+from emulator.balancer import Balancer, free_port
 from index import NewsIndex
 from index.embedder import Embedder
 from index.question_encoder import OnnxQuestionEncoder, export, export_dir
@@ -64,50 +61,6 @@ def follow_ups() -> list[Article]:
         )
         for day in (2, 3)
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Balancer:
-    """Round robin over the workers; remembers which worker got each update."""
-
-    def __init__(self, ports: list[int]) -> None:
-        self.ports = ports
-        self.next = itertools.cycle(range(len(ports)))
-        self.worker_of: dict[int, int] = {}
-        self.port = free_port()
-        self.server: HTTPServer | None = None
-
-    def start(self) -> None:
-        balancer = self
-
-        class Forward(RequestHandler):
-            async def post(self, path: str) -> None:
-                worker = next(balancer.next)
-                balancer.worker_of[int(json.loads(self.request.body)["update_id"])] = worker
-                request = HTTPRequest(
-                    f"http://127.0.0.1:{balancer.ports[worker]}/{path}",
-                    method="POST",
-                    body=self.request.body,
-                    headers=dict(self.request.headers),
-                    request_timeout=30,
-                )
-                try:
-                    response = await AsyncHTTPClient().fetch(request, raise_error=False)
-                    self.set_status(response.code if response.code >= 100 else 502)
-                except (HTTPClientError, OSError):
-                    self.set_status(502)
-
-        self.server = HTTPServer(Application([(r"/(.*)", Forward)]))
-        self.server.listen(self.port, "127.0.0.1")
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/telegram"
 
 
 async def start_worker(

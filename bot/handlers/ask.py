@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import html
+import logging
 import re
 from dataclasses import replace
 
@@ -25,7 +26,10 @@ from bot.handlers.common import (
     typing,
 )
 from bot.render import render_answer
+from db.sqlite import StoreUnavailable
 from index import Answer
+
+log = logging.getLogger(__name__)
 
 QUESTION_CHARS = 500  # longer questions are cut: the embedding model reads ~256 tokens anyway
 MAX_CITED = 20  # no "More" button past this many articles for one question
@@ -128,8 +132,11 @@ async def answer_question(message: Message, question: str, context: BotContext) 
     markup = None
     if answer.found and len(answer.citations) > page:
         store = context.bot_data.questions
-        key = await asyncio.to_thread(store.add, question, [c.article_id for c in shown])
-        markup = more_button(key, page + 1)
+        try:
+            key = await asyncio.to_thread(store.add, question, [c.article_id for c in shown])
+            markup = more_button(key, page + 1)
+        except StoreUnavailable as exc:  # damaged, or a read-only data folder
+            log.warning("answered without a More button: %s", exc)
     texts = render_answer(replace(answer, citations=shown))
     await reply_html(message, texts, markup=markup)
 

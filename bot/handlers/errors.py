@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from telegram import Update
 from telegram.error import Forbidden, TelegramError, TimedOut
 
 from bot.context import BotContext
+from db.sqlite import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
 SORRY = "Sorry, something went wrong while answering. Please try again."
+# A store the command needs is damaged or read-only (the log names the file and the remedy).
+UNAVAILABLE = (
+    "Sorry, that is unavailable right now: the bot cannot use part of its storage. "
+    "Questions still work."
+)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -25,12 +32,23 @@ async def on_error(update: object, context: BotContext) -> None:
         # has most likely arrived, and an apology after the answer would read as a failure
         log.warning("a request for update %s timed out: %s", _update_id(update), error)
         return
-    log.error("error while handling update %s", _update_id(update), exc_info=error)
-    # Inline queries have no chat to write to; callback handlers answer their query first.
+    if isinstance(error, StoreUnavailable):  # known and explained: no traceback
+        log.error("update %s not handled: %s", _update_id(update), error)
+    else:
+        log.error("error while handling update %s", _update_id(update), exc_info=error)
+    if isinstance(update, Update) and update.callback_query is not None:
+        # a button press not answered yet (its store failed first) keeps spinning otherwise
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer(
+                UNAVAILABLE if isinstance(error, StoreUnavailable) else SORRY
+            )
+    # Inline queries have no chat to write to.
     if not isinstance(update, Update) or update.effective_message is None:
         return
     try:
-        await update.effective_message.reply_text(SORRY)
+        await update.effective_message.reply_text(
+            UNAVAILABLE if isinstance(error, StoreUnavailable) else SORRY
+        )
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
 

@@ -32,6 +32,8 @@ class Generation:
         self.df: dict[str, int] = {}  # term -> chunks holding it; '"a phrase"' -> chunks
         self._source_chunks: dict[str, list[int]] = {}
         self.speller = Speller(store)
+        # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5
+        self.text_search = getattr(vectors, "text_search", None) or store.bm25
 
     @cached_property
     def analyser(self) -> QueryAnalyser:

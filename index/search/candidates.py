@@ -1,5 +1,6 @@
 """The first stage: candidates from the whole index and from each outlet the question names,
-by dense similarity (FAISS) and by BM25 (FTS5) both."""
+by dense similarity and by BM25 both (FAISS and FTS5, or Milvus: whichever backend the
+generation's vectors are)."""
 
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ def gather(
     One BM25 query serves the global ranking and each named outlet's; filtering in SQL (a
     `rowid IN (...)` beside MATCH) is a hundred times slower than filtering here.
     """
-    bm25 = gen.store.bm25(intent.terms, cfg.title_weight, cfg.lexical_pool)
+    bm25 = gen.text_search(intent.terms, cfg.title_weight, cfg.lexical_pool)
     if allowed is not None:
         bm25 = {i: s for i, s in bm25.items() if i in allowed}
     top_score = max(bm25.values(), default=0.0) or 1.0

@@ -27,7 +27,13 @@ class Store(ArticleReads, WordReads):
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self.db = Database(path, MIGRATIONS, what="index database", foreign_keys=True)
+        self.db = Database(
+            path,
+            MIGRATIONS,
+            what="index database",
+            foreign_keys=True,
+            remedy="move the data folder away and run `newsbot ingest` again",
+        )
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -45,6 +51,11 @@ class Store(ArticleReads, WordReads):
     @property
     def version(self) -> int:
         return self.db.version
+
+    @property
+    def read_only(self) -> bool:
+        """The file is in a folder this process cannot write: it is read, never written."""
+        return self.db.read_only
 
     @property
     def open_connections(self) -> int:

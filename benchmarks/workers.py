@@ -1,0 +1,212 @@
+"""Several `newsbot serve --webhook` workers behind one URL, on PostgreSQL: answers/s and time
+to reply for 50 chats at once with 1 and 2 workers, and 1,000 digests due at once over 3.
+
+Usage: python benchmarks/workers.py --index-dir DIR [--chats 50] [--rounds 4]
+           [--workers 1,2] [--digests 1000] [--digest-workers 3] [--milvus-uri URI]
+
+Each run starts its workers as processes (the command `newsbot serve --webhook` with
+DATABASE_URL set to a fresh PostgreSQL database, WORKER_NAME and BOT_WORKERS), a round-robin
+balancer in front of them (`emulator.balancer`) and the Bot API emulator posting to it. Each of
+`--chats` private chats asks `--rounds` questions from the everyday set one after the other
+(the next when the answer came). The digest run subscribes `--digests` chats due now and counts
+what arrives: sent once, twice, lost, and 429s from the emulator's flood limits.
+`--milvus-uri http://host:19530` runs the workers on a Milvus server (milvus-lite is one
+process only); the index folder must then have been opened once with that URI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import sys
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from measure import percentile  # noqa: E402
+
+from emulator import BotApiEmulator  # noqa: E402
+from emulator.balancer import Balancer, free_port  # noqa: E402
+from services.subscriptions import SubscriptionStore  # noqa: E402
+
+SERVER = os.environ.get("NEWSBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
+
+
+def fresh_database() -> tuple[str, object]:
+    import psycopg
+
+    name = f"newsbot_bench_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.connect(f"{SERVER}/postgres", autocommit=True)
+    admin.execute(f'CREATE DATABASE "{name}"')
+    return f"{SERVER}/{name}", lambda: admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def start_workers(
+    emu: BotApiEmulator, args: argparse.Namespace, count: int, database: str
+) -> tuple[list[asyncio.subprocess.Process], Balancer]:
+    ports = [free_port() for _ in range(count)]
+    balancer = Balancer(ports)
+    balancer.start()
+    workers = []
+    for n, port in enumerate(ports):
+        env = {
+            **os.environ,
+            "NEWSBOT_DATA_DIR": str(args.index_dir),
+            "DATABASE_URL": database,
+            "WORKER_NAME": f"bench{n}",
+            "BOT_WORKERS": str(count),
+            "TELEGRAM_BOT_TOKEN": emu.token,
+            "TELEGRAM_BASE_URL": emu.base_url,
+            "WEBHOOK_URL": balancer.url,
+            "WEBHOOK_LISTEN": "127.0.0.1",
+            "WEBHOOK_PORT": str(port),
+            "WEBHOOK_SECRET": "bench-secret",
+            "FEED_POLLING": "false",
+            "NEWSBOT_FEEDS": "",
+            "DIGEST_TICK_SECONDS": "1",
+            "USER_QUESTIONS_PER_MINUTE": "0",
+        }
+        if args.milvus_uri:
+            env |= {"VECTOR_BACKEND": "milvus", "MILVUS_URI": args.milvus_uri}
+        command = [sys.executable, "-m", "cli.main", "serve", "--webhook"]
+        quiet = asyncio.subprocess.DEVNULL
+        workers.append(
+            await asyncio.create_subprocess_exec(
+                *command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet
+            )
+        )
+    deadline = time.monotonic() + 120
+    while not all(_listening(p) for p in ports):
+        if time.monotonic() > deadline:
+            raise SystemExit("the workers did not start")
+        await asyncio.sleep(0.2)
+    await asyncio.sleep(1.5)  # every worker's setWebhook is in
+    return workers, balancer
+
+
+def _listening(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def stop(workers: list[asyncio.subprocess.Process], balancer: Balancer) -> None:
+    for worker in workers:
+        if worker.returncode is None:
+            worker.send_signal(signal.SIGTERM)
+    for worker in workers:
+        await worker.wait()
+    balancer.stop()
+
+
+async def chats_at_once(args: argparse.Namespace, count: int, questions: list[str]) -> dict:
+    database, drop = fresh_database()
+    chats = list(range(10_000, 10_000 + args.chats))
+    latencies: list[float] = []
+    try:
+        async with BotApiEmulator() as emu:
+            for chat in chats:
+                emu.add_chat(chat)
+            workers, balancer = await start_workers(emu, args, count, database)
+            try:
+
+                async def converse(i: int, chat: int) -> None:
+                    for r in range(args.rounds):
+                        question = questions[(i * args.rounds + r) % len(questions)]
+                        since = emu.mark()
+                        started = time.perf_counter()
+                        emu.send_user_message(chat, question)
+                        await emu.wait_for_messages(chat, since=since, timeout=120)
+                        latencies.append(time.perf_counter() - started)
+
+                began = time.perf_counter()
+                await asyncio.gather(*(converse(i, c) for i, c in enumerate(chats)))
+                seconds = time.perf_counter() - began
+            finally:
+                await stop(workers, balancer)
+    finally:
+        drop()  # type: ignore[operator]
+    return {
+        "workers": count,
+        "answers": len(latencies),
+        "answers_per_s": round(len(latencies) / seconds, 2),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+    }
+
+
+async def digests(args: argparse.Namespace) -> dict:
+    database, drop = fresh_database()
+    chats = list(range(20_000, 20_000 + args.digests))
+    now = datetime.now(UTC)
+    with SubscriptionStore(database) as store:
+        due = (now - timedelta(minutes=1)).strftime("%H:%M")
+        for chat in chats:
+            store.add(chat, hhmm=due, tz="UTC", topic=None, created_by=chat,
+                      now=now - timedelta(hours=1))  # fmt: skip
+    try:
+        async with BotApiEmulator(flood_limits=True) as emu:
+            for chat in chats:
+                emu.add_chat(chat)
+            began = time.perf_counter()
+            workers, balancer = await start_workers(emu, args, args.digest_workers, database)
+            try:
+                count, quiet = -1, time.perf_counter()
+                while time.perf_counter() - quiet < 5:
+                    sent = Counter(
+                        c.params["chat_id"]
+                        for c in emu.calls
+                        if c.method == "sendMessage" and c.ok and "daily digest" in str(c.params)
+                    )
+                    if sum(sent.values()) != count:
+                        count, quiet = sum(sent.values()), time.perf_counter()
+                        last = quiet
+                    await asyncio.sleep(0.2)
+            finally:
+                await stop(workers, balancer)
+            floods = sum(1 for c in emu.calls if c.status == 429)
+    finally:
+        drop()  # type: ignore[operator]
+    return {
+        "workers": args.digest_workers,
+        "due": args.digests,
+        "sent_once": sum(1 for n in sent.values() if n == 1),
+        "sent_twice": sum(1 for n in sent.values() if n > 1),
+        "lost": args.digests - len(sent),
+        "seconds_from_start": round(last - began, 1),
+        "per_second": round(len(sent) / (last - began), 1),
+        "429s": floods,
+    }
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--index-dir", type=Path, required=True)
+    parser.add_argument("--chats", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=4)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--digests", type=int, default=1000)
+    parser.add_argument("--digest-workers", type=int, default=3)
+    parser.add_argument("--milvus-uri")
+    args = parser.parse_args()
+    everyday = json.loads((ROOT / "benchmarks/questions/everyday.json").read_text())
+    questions = [q["question"] for q in everyday if q.get("article_url")]
+    runs = [await chats_at_once(args, int(n), questions) for n in args.workers.split(",")]
+    for run in runs:
+        print(json.dumps(run))
+    if len(runs) > 1:
+        print(f"speed-up {runs[-1]['answers_per_s'] / runs[0]['answers_per_s']:.2f}x")
+    if args.digests:
+        print(json.dumps(await digests(args)))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

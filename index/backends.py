@@ -1,0 +1,81 @@
+"""Where chunk vectors live: FAISS segment files beside the SQLite index (the embedded default)
+or a Milvus collection (`index.milvus`, the scaled backend). Loading the one, and moving an
+index built on the first to the second without encoding anything again."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from index.ingest import NewsIndexError
+from index.milvus import MilvusChunks
+from index.stats import DAMAGED_VECTORS
+from index.store import Store
+from index.vectors import Vectors
+
+log = logging.getLogger(__name__)
+
+
+def faiss_generation(
+    store: Store, data_dir: Path, generation: int | None = None, dim: int | None = None
+) -> Vectors:
+    """The FAISS segments of a generation (the committed one by default); a damaged file
+    costs its vectors and is reported."""
+    if generation is None:
+        generation = int(store.get_meta("generation") or 0)
+    if dim is None:
+        dim = int(store.get_meta("dim") or 0)
+    if generation == 0:
+        return Vectors(dim or 1)
+    listed = store.get_meta("segments")
+    names = json.loads(listed) if listed else [Vectors.legacy_name(generation)]
+    live = np.asarray(store.chunk_ids(), dtype=np.int64)
+    try:
+        vectors = Vectors.load(data_dir, names, dim, live)
+    except ValueError as exc:
+        raise NewsIndexError(
+            f"the vector files in {data_dir} do not fit the index ({exc}); move the folder "
+            "away and run `newsbot ingest` again"
+        ) from exc
+    if vectors.damaged:
+        log.warning(DAMAGED_VECTORS, ", ".join(vectors.damaged), data_dir)
+    return vectors
+
+
+def copy_to_milvus(
+    store: Store, faiss_vectors: Vectors, milvus: MilvusChunks, step: int = 2048
+) -> int:
+    """Fill an empty Milvus collection from the FAISS files (VECTOR_BACKEND switched to milvus
+    on an index built before): the same vectors, no re-encoding. Returns the chunks copied."""
+    ids = store.chunk_ids()
+    copied = 0
+    for start in range(0, len(ids), step):
+        part = ids[start : start + step]
+        stored, found = faiss_vectors.lookup(part)
+        chunks = store.chunks(part)
+        meta = store.chunk_meta(part)
+        titles = {a.id: a.title for a in store.articles({m[0] for m in meta.values()}).values()}
+        keep = [i for i, chunk_id in enumerate(part) if found[i] and chunk_id in chunks]
+        milvus.write(
+            [part[i] for i in keep],
+            stored[keep],
+            [f"{titles.get(meta[part[i]][0], '')}\n{chunks[part[i]].text}" for i in keep],
+            [meta[part[i]][1] or "" for i in keep],
+            [meta[part[i]][2] for i in keep],
+        )
+        copied += len(keep)
+    return copied
+
+
+def open_milvus(uri: str, dim: int, store: Store, faiss: Callable[[], Vectors]) -> MilvusChunks:
+    """The Milvus collection at `uri`; an index built on FAISS before has its vectors copied
+    over once (an empty collection beside chunks in SQLite)."""
+    milvus = MilvusChunks(uri, dim)
+    if not len(milvus) and store.chunk_count():
+        count = copy_to_milvus(store, faiss(), milvus)
+        log.info("copied %d chunk vectors from the FAISS files to Milvus", count)
+    return milvus

@@ -1,0 +1,193 @@
+"""Chunk vectors and BM25 on Milvus (`VECTOR_BACKEND=milvus`): the scaled backend.
+
+The same reading interface as `index.vectors.Vectors` (dense search with an optional id pool,
+lookups, cosines), plus `text_search`: BM25 computed by Milvus' built-in function on each
+chunk's title and text, so the FTS5 table is not consulted. `MILVUS_URI` is a file path for
+milvus-lite (embedded, one process) or `http://host:19530` for a Milvus server that several
+workers share. The articles and chunk texts stay in the index's SQLite file; Milvus holds one
+row per chunk (id, text, outlet, publication time, dense vector, BM25 sparse vector).
+
+Milvus is live, not generational: a batch is upserted (and the chunks it replaces deleted)
+just before its SQLite commit, so a crash between the two leaves vectors of chunks SQLite
+does not have (ignored: search results are read through SQLite) or, for an updated article,
+its old chunks without vectors until it is ingested again.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+COLLECTION = "chunks"
+MAX_TEXT = 16_000  # characters of a chunk kept for BM25 (chunks are ~256 tokens)
+# English words to their stems, as FTS5's porter tokenizer does for the embedded backend
+ANALYZER = {
+    "tokenizer": "standard",
+    "filter": ["lowercase", "asciifolding", {"type": "stemmer", "language": "english"}],
+}
+
+
+def is_milvus_uri(uri: str) -> bool:
+    return uri.startswith(("http://", "https://", "tcp://")) or uri.endswith(".db")
+
+
+class MilvusChunks:
+    """One Milvus collection of chunks: dense and BM25 search, lookups, upserts."""
+
+    names: ClassVar[list[str]] = []  # no segment files in the data folder to keep or prune
+    damaged: ClassVar[list[str]] = []
+
+    def __init__(self, uri: str | Path, dim: int, collection: str = COLLECTION) -> None:
+        from pymilvus import MilvusClient
+
+        self.uri = str(uri)
+        self.dim = dim
+        self.collection = collection
+        self.client = MilvusClient(self.uri)
+        if not self.client.has_collection(collection):
+            self._create()
+        self.client.load_collection(collection)
+
+    def _create(self) -> None:
+        from pymilvus import DataType, Function, FunctionType
+
+        schema = self.client.create_schema(auto_id=False)
+        schema.add_field("id", DataType.INT64, is_primary=True)
+        schema.add_field(
+            "text",
+            DataType.VARCHAR,
+            max_length=MAX_TEXT * 4,
+            enable_analyzer=True,
+            analyzer_params=ANALYZER,
+        )
+        schema.add_field("source", DataType.VARCHAR, max_length=512)
+        schema.add_field("published", DataType.INT64)  # unix seconds; 0 when unknown
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="bm25",
+                function_type=FunctionType.BM25,
+                input_field_names=["text"],
+                output_field_names=["sparse"],
+            )
+        )
+        params = self.client.prepare_index_params()
+        params.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS flat
+        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        params.add_index("source", index_type="INVERTED")
+        # milvus-lite lacks AllocTimestamp, which the client tries while waiting for the
+        # indexes (then carries on): keep its server's traceback out of the log
+        server_log = logging.getLogger("grpc._server")
+        level = server_log.level
+        server_log.setLevel(logging.CRITICAL)
+        try:
+            self.client.create_collection(self.collection, schema=schema, index_params=params)
+        finally:
+            server_log.setLevel(level)
+
+    def close(self) -> None:
+        self.client.close()
+
+    def __len__(self) -> int:
+        rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    # -- writing ----------------------------------------------------------------------------
+
+    def write(
+        self,
+        ids: Sequence[int],
+        vectors: np.ndarray,
+        texts: Sequence[str],
+        sources: Sequence[str],
+        published: Sequence[datetime | None],
+        removed: Iterable[int] = (),
+    ) -> None:
+        """Upsert these chunks, then delete `removed` ones that were not rewritten."""
+        rows = [
+            {
+                "id": int(chunk_id),
+                "text": text[:MAX_TEXT],
+                "source": source[:512],
+                "published": int(when.timestamp()) if when else 0,
+                "dense": vector.astype(np.float32).tolist(),
+            }
+            for chunk_id, vector, text, source, when in zip(
+                ids, vectors, texts, sources, published, strict=True
+            )
+        ]
+        for start in range(0, len(rows), 1000):
+            self.client.upsert(self.collection, rows[start : start + 1000])
+        gone = sorted(set(int(i) for i in removed) - set(int(i) for i in ids))
+        if gone:
+            self.client.delete(self.collection, ids=gone)
+
+    # -- reading ----------------------------------------------------------------------------
+
+    def search(
+        self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
+        """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids."""
+        if k <= 0 or (allowed is not None and not allowed):
+            return []
+        hits = self.client.search(
+            self.collection,
+            data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
+            anns_field="dense",
+            limit=min(k, 16_384),
+            filter=_id_filter(allowed),
+            output_fields=["id"],  # (all fields by default: vectors, text)
+            search_params={"metric_type": "IP"},
+        )[0]
+        return [(int(hit["id"]), float(hit["distance"])) for hit in hits]
+
+    def text_search(
+        self, terms: Sequence[str], title_weight: float, limit: int
+    ) -> dict[int, float]:
+        """chunk id -> BM25 of the best `limit` chunks matching any of `terms`."""
+        if not terms or limit <= 0:
+            return {}
+        hits = self.client.search(
+            self.collection,
+            data=[" ".join(terms)],
+            anns_field="sparse",
+            limit=min(limit, 16_384),
+            output_fields=["id"],
+            search_params={"metric_type": "BM25"},
+        )[0]
+        return {int(hit["id"]): max(float(hit["distance"]), 0.0) for hit in hits}
+
+    def lookup(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """(vectors, found): each chunk's vector, zeros where Milvus has none."""
+        keys = [int(i) for i in ids]
+        stored = np.zeros((len(keys), self.dim), dtype=np.float32)
+        found = np.zeros(len(keys), dtype=bool)
+        if not keys:
+            return stored, found
+        rows = self.client.get(self.collection, ids=keys, output_fields=["dense"])
+        where = {chunk_id: i for i, chunk_id in enumerate(keys)}
+        for row in rows:
+            i = where[int(row["id"])]
+            stored[i] = np.asarray(row["dense"], dtype=np.float32)
+            found[i] = True
+        return stored, found
+
+    def cosines(self, ids: Sequence[int], queries: np.ndarray) -> np.ndarray:
+        stored, _ = self.lookup(ids)
+        return stored @ np.asarray(queries, dtype=np.float32).T
+
+    def vector(self, chunk_id: int) -> np.ndarray | None:
+        stored, found = self.lookup([chunk_id])
+        return stored[0] if found[0] else None
+
+
+def _id_filter(allowed: Sequence[int] | None) -> str:
+    if allowed is None:
+        return ""
+    return f"id in [{','.join(str(int(i)) for i in allowed)}]"
