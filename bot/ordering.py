@@ -17,7 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 
 from telegram import Update
 from telegram.ext import Application, BaseUpdateProcessor
@@ -25,6 +26,20 @@ from telegram.ext import Application, BaseUpdateProcessor
 from services.inbox import Inbox
 
 log = logging.getLogger(__name__)
+# Set while an update is handled: marks it done in the inbox (once). `about_to_reply` calls it
+# as its answer's request leaves (bot/retries.py, after the limiter's wait), so a kill after
+# the send cannot answer it again on restart; one killed mid-request is lost instead.
+_MARK_DONE: ContextVar[Callable[[], None] | None] = ContextVar("mark_done", default=None)
+
+
+def about_to_reply() -> None:
+    """The answer is computed and about to be sent: from now on a crash loses it rather than
+    sending it twice (Telegram has no idempotency key; digests make the same choice)."""
+    mark = _MARK_DONE.get()
+    if mark is not None:
+        mark()
+
+
 WITHOUT_JOURNAL = (
     "updates are handled without the journal, so a crash loses those being answered: %s"
 )
@@ -81,11 +96,21 @@ class PerChatOrder(BaseUpdateProcessor):
             coroutine.close()  # handled already (or now): a duplicate delivery
             return
         self._active.add(update_id)
+        marked = False
+
+        def mark_done() -> None:
+            nonlocal marked
+            if not marked:
+                marked = True
+                self._done(self.inbox, update_id)
+
+        token = _MARK_DONE.set(mark_done)  # the handler runs in this task: it sees it
         try:
             await self._in_order(update, coroutine)
         finally:
+            _MARK_DONE.reset(token)
             self._active.discard(update_id)
-            self._done(self.inbox, update_id)
+            mark_done()
 
     async def _in_order(self, update: object, coroutine: Awaitable[object]) -> None:
         key = self.key(update)

@@ -30,6 +30,8 @@ import httpx
 from telegram.error import BadRequest, NetworkError, TimedOut
 from telegram.ext import AIORateLimiter
 
+from bot.ordering import about_to_reply
+
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 4  # per request, on top of the limiter's own 429 retries
@@ -80,6 +82,22 @@ def did_not_happen(exc: NetworkError, endpoint: str) -> bool:
     return True
 
 
+REPLIES = {"sendMessage"}  # a request that answers the update being handled
+
+
+def _marking_done(
+    callback: Callable[..., Coroutine[Any, Any, Any]],
+) -> Callable[..., Coroutine[Any, Any, Any]]:
+    """The request, marking its update done as it leaves (after the limiter's wait): a kill
+    from then on loses at most this message, and never sends it again after a restart."""
+
+    async def send(*args: Any, **kwargs: Any) -> Any:
+        about_to_reply()
+        return await callback(*args, **kwargs)
+
+    return send
+
+
 class RetryingRateLimiter(AIORateLimiter):
     """AIORateLimiter that also retries what `did_not_happen`, with a short backoff."""
 
@@ -97,6 +115,8 @@ class RetryingRateLimiter(AIORateLimiter):
             # Telegram's 30 messages a second from the answers themselves; it is cosmetic, so a
             # failure is not retried either
             return await callback(*args, **kwargs)
+        if endpoint in REPLIES:
+            callback = _marking_done(callback)
         delay = BACKOFF
         timed_out = False  # an earlier attempt may have been carried out
         for attempt in range(1, ATTEMPTS + 1):
