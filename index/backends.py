@@ -63,7 +63,8 @@ def copy_to_milvus(
         milvus.write(
             [part[i] for i in keep],
             stored[keep],
-            [f"{titles.get(meta[part[i]][0], '')}\n{chunks[part[i]].text}" for i in keep],
+            [titles.get(meta[part[i]][0], "") for i in keep],
+            [chunks[part[i]].text for i in keep],
             [meta[part[i]][1] or "" for i in keep],
             [meta[part[i]][2] for i in keep],
         )

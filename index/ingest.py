@@ -160,7 +160,8 @@ def _write_batch(
             base.write(
                 new_ids,
                 vectors,
-                [f"{a.title}\n{c.text}" for a, c in articles],
+                [a.title for a, _ in articles],
+                [c.text for _, c in articles],
                 [a.source or "" for a, _ in articles],
                 [a.published_at for a, _ in articles],
                 removed=old_chunks,
@@ -197,7 +198,7 @@ def remove(index: NewsIndex, article_id: str) -> bool:
         Store.delete_articles(conn, [article_id])
         none = np.zeros(0, np.int64), np.zeros((0, current.dim), np.float32)  # no new vectors
         if isinstance(current, MilvusChunks):
-            current.write(*none, [], [], [], removed=old_chunks)
+            current.write(*none, [], [], [], [], removed=old_chunks)
             new_vectors: Vectors | MilvusChunks = current
         else:
             new_vectors = current.appended(index.data_dir, generation, *none, old_chunks)

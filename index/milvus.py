@@ -5,7 +5,8 @@ lookups, cosines), plus `text_search`: BM25 computed by Milvus' built-in functio
 chunk's title and text, so the FTS5 table is not consulted. `MILVUS_URI` is a file path for
 milvus-lite (embedded, one process) or `http://host:19530` for a Milvus server that several
 workers share. The articles and chunk texts stay in the index's SQLite file; Milvus holds one
-row per chunk (id, text, outlet, publication time, dense vector, BM25 sparse vector).
+row per chunk (id, title, text, outlet, publication time, dense vector, and BM25 sparse vectors
+of the title and the text, weighted as the FTS5 columns are).
 
 Milvus is live, not generational: a batch is upserted (and the chunks it replaces deleted)
 just before its SQLite commit, so a crash between the two leaves vectors of chunks SQLite
@@ -58,28 +59,30 @@ class MilvusChunks:
 
         schema = self.client.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
-        schema.add_field(
-            "text",
-            DataType.VARCHAR,
-            max_length=MAX_TEXT * 4,
-            enable_analyzer=True,
-            analyzer_params=ANALYZER,
-        )
+        for name in ("title", "text"):  # BM25 per field, weighted as FTS5's columns are
+            schema.add_field(
+                name,
+                DataType.VARCHAR,
+                max_length=MAX_TEXT * 4,
+                enable_analyzer=True,
+                analyzer_params=ANALYZER,
+            )
+            schema.add_field(f"{name}_sparse", DataType.SPARSE_FLOAT_VECTOR)
+            schema.add_function(
+                Function(
+                    name=f"bm25_{name}",
+                    function_type=FunctionType.BM25,
+                    input_field_names=[name],
+                    output_field_names=[f"{name}_sparse"],
+                )
+            )
         schema.add_field("source", DataType.VARCHAR, max_length=512)
         schema.add_field("published", DataType.INT64)  # unix seconds; 0 when unknown
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
-        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
-        schema.add_function(
-            Function(
-                name="bm25",
-                function_type=FunctionType.BM25,
-                input_field_names=["text"],
-                output_field_names=["sparse"],
-            )
-        )
         params = self.client.prepare_index_params()
         params.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS flat
-        params.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        for name in ("title_sparse", "text_sparse"):
+            params.add_index(name, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
         params.add_index("source", index_type="INVERTED")
         # milvus-lite lacks AllocTimestamp, which the client tries while waiting for the
         # indexes (then carries on): keep its server's traceback out of the log
@@ -104,6 +107,7 @@ class MilvusChunks:
         self,
         ids: Sequence[int],
         vectors: np.ndarray,
+        titles: Sequence[str],
         texts: Sequence[str],
         sources: Sequence[str],
         published: Sequence[datetime | None],
@@ -113,13 +117,14 @@ class MilvusChunks:
         rows = [
             {
                 "id": int(chunk_id),
+                "title": title[:MAX_TEXT],
                 "text": text[:MAX_TEXT],
                 "source": source[:512],
                 "published": int(when.timestamp()) if when else 0,
                 "dense": vector.astype(np.float32).tolist(),
             }
-            for chunk_id, vector, text, source, when in zip(
-                ids, vectors, texts, sources, published, strict=True
+            for chunk_id, vector, title, text, source, when in zip(
+                ids, vectors, titles, texts, sources, published, strict=True
             )
         ]
         for start in range(0, len(rows), 1000):
@@ -150,18 +155,26 @@ class MilvusChunks:
     def text_search(
         self, terms: Sequence[str], title_weight: float, limit: int
     ) -> dict[int, float]:
-        """chunk id -> BM25 of the best `limit` chunks matching any of `terms`."""
+        """chunk id -> BM25 of the best `limit` chunks matching any of `terms`: the text's
+        plus `title_weight` times the title's (FTS5's column weights)."""
         if not terms or limit <= 0:
             return {}
-        hits = self.client.search(
-            self.collection,
-            data=[" ".join(terms)],
-            anns_field="sparse",
-            limit=min(limit, 16_384),
-            output_fields=["id"],
-            search_params={"metric_type": "BM25"},
-        )[0]
-        return {int(hit["id"]): max(float(hit["distance"]), 0.0) for hit in hits}
+        scores: dict[int, float] = {}
+        for field, weight in (("text_sparse", 1.0), ("title_sparse", title_weight)):
+            if weight <= 0:
+                continue
+            hits = self.client.search(
+                self.collection,
+                data=[" ".join(terms)],
+                anns_field=field,
+                limit=min(limit, 16_384),
+                output_fields=["id"],
+                search_params={"metric_type": "BM25"},
+            )[0]
+            for hit in hits:
+                chunk_id = int(hit["id"])
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * max(hit["distance"], 0.0)
+        return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
 
     def lookup(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(vectors, found): each chunk's vector, zeros where Milvus has none."""
