@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+import tempfile
+from pathlib import Path
 
 from services import paths
 from services.settings import Settings
@@ -77,6 +80,13 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def chat_log(data_dir: Path) -> Path:
+    """DATA_DIR/chat.log, or a file in the temporary folder when the data folder is read-only."""
+    if os.access(data_dir if data_dir.exists() else data_dir.parent, os.W_OK):
+        return data_dir / "chat.log"
+    return Path(tempfile.gettempdir()) / "newsbot-chat.log"
+
+
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     import asyncio
 
@@ -85,7 +95,7 @@ def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     from emulator import DEFAULT_TOKEN
 
     # log lines go to a file: the terminal is the chat
-    logfile = None if args.verbose else settings.data_dir / "chat.log"
+    logfile = None if args.verbose else chat_log(settings.data_dir)
     setup_logging(secret_parts(DEFAULT_TOKEN), verbose=args.verbose, logfile=logfile)
     settings = settings.model_copy(update={"feed_polling": args.feeds})
     index = paths.open_index(settings, serving=True)
