@@ -16,6 +16,7 @@ its old chunks without vectors until it is ingested again.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -136,9 +137,15 @@ class MilvusChunks:
     # -- reading ----------------------------------------------------------------------------
 
     def search(
-        self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: Sequence[int] | None = None,
+        source: str | None = None,
     ) -> list[tuple[int, float]]:
-        """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids."""
+        """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids, or
+        `source` (the same chunks, named) to one outlet's: a scalar filter, much faster on
+        Milvus than a list of thousands of ids."""
         if k <= 0 or (allowed is not None and not allowed):
             return []
         hits = self.client.search(
@@ -146,7 +153,7 @@ class MilvusChunks:
             data=[np.asarray(query, dtype=np.float32).reshape(-1).tolist()],
             anns_field="dense",
             limit=min(k, 16_384),
-            filter=_id_filter(allowed),
+            filter=_source_filter(source) if source else _id_filter(allowed),
             output_fields=["id"],  # (all fields by default: vectors, text)
             search_params={"metric_type": "IP"},
         )[0]
@@ -198,6 +205,10 @@ class MilvusChunks:
     def vector(self, chunk_id: int) -> np.ndarray | None:
         stored, found = self.lookup([chunk_id])
         return stored[0] if found[0] else None
+
+
+def _source_filter(source: str) -> str:
+    return "source == " + json.dumps(source[:512])
 
 
 def _id_filter(allowed: Sequence[int] | None) -> str:

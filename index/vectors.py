@@ -147,9 +147,14 @@ class Vectors:
     # -- reading ----------------------------------------------------------------------------
 
     def search(
-        self, query: np.ndarray, k: int, allowed: Sequence[int] | None = None
+        self,
+        query: np.ndarray,
+        k: int,
+        allowed: Sequence[int] | None = None,
+        source: str | None = None,
     ) -> list[tuple[int, float]]:
-        """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids."""
+        """Top-k (chunk id, cosine); `allowed` restricts the search to those chunk ids (which
+        are `source`'s chunks when it is given: FAISS filters by ids only)."""
         if k <= 0 or not self.segments:
             return []
         params = None

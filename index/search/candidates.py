@@ -47,13 +47,17 @@ def gather(
     if allowed is not None:
         bm25 = {i: s for i, s in bm25.items() if i in allowed}
     top_score = max(bm25.values(), default=0.0) or 1.0
-    pools: list[list[int] | None] = [sorted(allowed) if allowed is not None else None]
+    pools: list[tuple[list[int] | None, str | None]] = [
+        (sorted(allowed) if allowed is not None else None, None)
+    ]
     for source in intent.sources:
-        pools.append([i for i in gen.source_chunks(source) if allowed is None or i in allowed])
+        chunks = [i for i in gen.source_chunks(source) if allowed is None or i in allowed]
+        pools.append((chunks, source if allowed is None else None))
     candidates: set[int] = set()
-    for pool in pools:
-        depth = cfg.candidates if pool is pools[0] else cfg.source_candidates
-        candidates.update(i for i, _ in vectors.search(vector, depth, pool))
+    for pool, source in pools:
+        depth = cfg.candidates if pool is pools[0][0] else cfg.source_candidates
+        # an outlet's pool is also named, for a backend that filters by outlet (Milvus)
+        candidates.update(i for i, _ in vectors.search(vector, depth, pool, source=source))
         candidates.update(
             _top(bm25 if pool is None else {i: bm25[i] for i in pool if i in bm25}, depth)
         )
