@@ -14,12 +14,11 @@ everyday set's evidence, MultiHop's gold facts of the articles cited).
 
 from __future__ import annotations
 
-import argparse
 import json
 from pathlib import Path
 
 import numpy as np
-from tune_quotes import quote_settings  # the script beside this one
+from tune_quotes import quote_settings, tuning_parser  # the script beside this one
 
 from index import NewsIndex
 from index.evaluate import build_index, load_questions
@@ -45,14 +44,7 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, w: np.ndarray, l2: float = 1e-2) 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "newsdata")
-    parser.add_argument("--index-dir", type=Path, required=True)
-    parser.add_argument(
-        "--questions", type=Path, default=ROOT / "benchmarks" / "questions" / "everyday.json"
-    )
-    parser.add_argument("--half", choices=["dev", "heldout"], default="dev")
-    parser.add_argument("--fit", action="store_true")
+    parser = tuning_parser(__doc__)
     parser.add_argument(
         "--everyday-weight", type=float, default=1.0, help="the everyday set's share in the fit"
     )

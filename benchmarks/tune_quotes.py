@@ -146,8 +146,9 @@ def score(items: list[Item], tuning: QuoteWeights) -> dict[str, float]:
     return out
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+def tuning_parser(description: str | None) -> argparse.ArgumentParser:
+    """The arguments every tuning script takes: the data, the index, the half, --fit."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "newsdata")
     parser.add_argument("--index-dir", type=Path, required=True)
     parser.add_argument(
@@ -155,6 +156,11 @@ def main() -> None:
     )
     parser.add_argument("--half", choices=["dev", "heldout"], default="dev")
     parser.add_argument("--fit", action="store_true")
+    return parser
+
+
+def main() -> None:
+    parser = tuning_parser(__doc__)
     parser.add_argument("--l2", type=float, default=1.0, help="the fit's L2 penalty")
     parser.add_argument("--quote", action="append", nargs="+", default=[], metavar="NAME=VALUE")
     args = parser.parse_args()

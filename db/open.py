@@ -12,12 +12,15 @@ from db.sqlite import Database, Migration
 def open_database(
     location: str | Path,
     migrations: Sequence[Migration],
-    pg_migrations: Sequence[Sequence[str]],
     *,
     store: str,
     what: str,
 ) -> Database | PostgresDatabase:
-    """`location` is a file path or a `postgresql://` URL (several workers share the latter)."""
+    """`location` is a file path or a `postgresql://` URL (several workers share the latter);
+    on PostgreSQL the migrations are lists of SQL statements (`db.postgres.schema_sql`)."""
     if is_postgres_url(location):
-        return PostgresDatabase(str(location), pg_migrations, store=store, what=what)
+        steps = [step for step in migrations if not callable(step)]
+        if len(steps) != len(migrations):
+            raise ValueError(f"the {what} has migrations in code: SQLite only")
+        return PostgresDatabase(str(location), steps, store=store, what=what)
     return Database(Path(location), migrations, what=what)

@@ -3,7 +3,9 @@
 Several bot workers share one database: subscriptions and their digest claims, the feed list,
 the questions behind "More" buttons. A store keeps its SQL written once, in the form both
 engines read (`?` placeholders, `ON CONFLICT`, `IS ?` for a nullable match); this module turns
-it into psycopg's (`%s`, `IS NOT DISTINCT FROM`). Each store names its schema version in the
+it into psycopg's (`%s`, `IS NOT DISTINCT FROM`), and its SQLite migrations into PostgreSQL's
+(64-bit integers, as SQLite's are; AUTOINCREMENT ids from a sequence). Each store names its
+schema version in the
 `newsbot_schema` table (the counterpart of SQLite's `PRAGMA user_version`); migrations run
 under an advisory lock, so workers starting together apply each one once. psycopg 3 and its
 pool are an optional extra (`pip install -e '.[scale]'`), imported only when a URL is given.
@@ -12,7 +14,6 @@ pool are an optional extra (`pip install -e '.[scale]'`), imported only when a U
 from __future__ import annotations
 
 import re
-import threading
 import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,12 @@ def is_postgres_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
+def schema_sql(statement: str) -> str:
+    """A SQLite migration statement as PostgreSQL's DDL (SQLite's INTEGER holds 64 bits)."""
+    statement = statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
+    return re.sub(r"\bINTEGER\b", "BIGINT", statement)
+
+
 def translate(sql: str) -> str:
     """SQLite-style SQL -> psycopg's: `?` -> `%s`, `IS ?` -> `IS NOT DISTINCT FROM %s`."""
     sql = sql.replace("%", "%%")
@@ -45,9 +52,6 @@ class Row(tuple):
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names[key])
         return tuple.__getitem__(self, key)
-
-    def keys(self) -> list[str]:
-        return list(self._names)
 
 
 def _row_factory(cursor: Any) -> Any:
@@ -89,7 +93,6 @@ class PostgresDatabase:
         self.store = store
         self.what = what
         self._migrations = tuple(migrations)
-        self._lock = threading.Lock()
         self.pool = ConnectionPool(
             url,
             min_size=1,
@@ -111,17 +114,9 @@ class PostgresDatabase:
         with self.pool.connection() as conn, conn.transaction():
             yield Connection(conn)
 
-    snapshot = write  # a transaction is a consistent view in PostgreSQL too
-
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self.pool.connection() as conn:
             return conn.execute(translate(sql), tuple(params)).fetchall()
-
-    @contextmanager
-    def session(self) -> Iterator[Connection]:
-        """One connection held for a while (advisory locks belong to a session)."""
-        with self.pool.connection() as conn:
-            yield Connection(conn)
 
     @contextmanager
     def exclusive(self, name: str) -> Iterator[bool]:
@@ -135,10 +130,6 @@ class PostgresDatabase:
             finally:
                 if held:
                     conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
-
-    @property
-    def open_connections(self) -> int:
-        return int(self.pool.get_stats().get("pool_size", 0))
 
     def close(self) -> None:
         self.pool.close()
@@ -177,7 +168,7 @@ class PostgresDatabase:
                 )
             for step in self._migrations[version:]:
                 for statement in step:
-                    conn.execute(statement)
+                    conn.execute(schema_sql(statement))
             conn.execute(
                 "INSERT INTO newsbot_schema (store, version) VALUES (?, ?) "
                 "ON CONFLICT (store) DO UPDATE SET version = excluded.version",

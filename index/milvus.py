@@ -34,10 +34,6 @@ ANALYZER = {
 }
 
 
-def is_milvus_uri(uri: str) -> bool:
-    return uri.startswith(("http://", "https://", "tcp://")) or uri.endswith(".db")
-
-
 class MilvusChunks:
     """One Milvus collection of chunks: dense and BM25 search, lookups, upserts."""
 

@@ -51,9 +51,8 @@ def serving_ingest_threads() -> int:
 def shared_location(settings: Settings, file_name: str) -> str | Path:
     """A shared store's place: the PostgreSQL database when `DATABASE_URL` is set (several
     workers share it), else its SQLite file in `DATA_DIR`."""
-    if settings.database_url is not None and settings.database_url.get_secret_value().strip():
-        return settings.database_url.get_secret_value().strip()
-    return settings.data_dir / file_name
+    url = settings.database_url.get_secret_value().strip() if settings.database_url else ""
+    return url or settings.data_dir / file_name
 
 
 def feed_list(settings: Settings) -> FeedList:

@@ -44,16 +44,11 @@ class QuestionStore:
     """Questions by short random key; `claim` / `release` around fetching the next page."""
 
     def __init__(self, location: str | Path) -> None:
-        self.db = open_database(
-            location, MIGRATIONS, MIGRATIONS, store="questions", what="question store"
-        )
+        self.db = open_database(location, MIGRATIONS, store="questions", what="question store")
         self._adds = 0
 
     def close(self) -> None:
         self.db.close()
-
-    def __len__(self) -> int:
-        return int(self.db.query("SELECT COUNT(*) FROM more_questions")[0][0])
 
     def add(self, question: str, shown: list[str], now: float | None = None) -> str:
         key = secrets.token_urlsafe(6)  # 8 characters

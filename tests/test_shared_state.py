@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from postgres import fresh_database
 
-from db.postgres import translate
+from db.postgres import schema_sql, translate
 from services.feeds import FeedList
 from services.questions import BUSY_SECONDS, QuestionStore
 
@@ -31,6 +31,9 @@ def test_sql_is_written_once_for_both_engines() -> None:
         "SELECT * FROM t WHERE a=%s AND b IS NOT DISTINCT FROM %s"
     )
     assert translate("SELECT '100%' WHERE x=?") == "SELECT '100%%' WHERE x=%s"
+    assert schema_sql("CREATE TABLE t (id INTEGER PRIMARY KEY AUTOINCREMENT, chat INTEGER)") == (
+        "CREATE TABLE t (id BIGSERIAL PRIMARY KEY, chat BIGINT)"
+    )
 
 
 def test_the_feed_list_is_shared_by_two_workers(location: Path | str) -> None:

@@ -15,11 +15,11 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from emulated import emulator_settings
+from test_crowd import BAKU  # the second report on the talks
 
 from bot.app import build_application, polling
 from bot.handlers.errors import SORRY, UNAVAILABLE
@@ -35,17 +35,6 @@ QUESTION = "Where did Turkey and Israel hold their talks?"
 USER = 6100
 ADMIN = 6199
 # A second report on the seed article's story: an answer one article long has more to show.
-BAKU = Article(
-    title="Turkish and Israeli officials meet in Baku to avoid clashes in Syria",
-    body=(
-        "Turkish and Israeli military officials held technical talks in Baku, Azerbaijan, on "
-        "Wednesday to set up a de-escalation channel for Syria. Azerbaijan hosted the meeting "
-        "at the request of both governments, diplomats said."
-    ),
-    source="Reuters",
-    url="https://www.reuters.com/world/turkey-israel-baku",
-    published_at=datetime(2025, 4, 9, 15, 0, tzinfo=UTC),
-)
 
 
 def articles(count: int) -> list[dict[str, str]]:

@@ -36,24 +36,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     ),
     ("CREATE TABLE IF NOT EXISTS seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)",),
 )
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE feeds (
-    id BIGSERIAL PRIMARY KEY,
-    url TEXT NOT NULL UNIQUE,
-    name TEXT,
-    added_at TEXT NOT NULL,
-    etag TEXT,
-    last_modified TEXT,
-    last_fetch_at TEXT,
-    last_new_article_at TEXT,
-    last_error TEXT,
-    error_count INTEGER NOT NULL DEFAULT 0,
-    articles_seen INTEGER NOT NULL DEFAULT 0
-        )""",
-        "CREATE TABLE seeded_defaults (url TEXT PRIMARY KEY, seeded_at TEXT NOT NULL)",
-    ),
-)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -110,9 +92,7 @@ class FeedList:
     """
 
     def __init__(self, location: str | Path) -> None:
-        self.db = open_database(
-            location, MIGRATIONS, PG_MIGRATIONS, store="feeds", what="feed list"
-        )
+        self.db = open_database(location, MIGRATIONS, store="feeds", what="feed list")
         self.path = self.db.path
 
     def close(self) -> None:

@@ -62,31 +62,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
 )
-# The same tables on PostgreSQL (chat and user ids need 64 bits there).
-PG_MIGRATIONS: tuple[tuple[str, ...], ...] = (
-    (
-        """CREATE TABLE subscriptions (
-            id TEXT PRIMARY KEY,
-            chat_id BIGINT NOT NULL,
-            message_thread_id BIGINT,
-            local_time TEXT NOT NULL,
-            tz TEXT NOT NULL,
-            topic TEXT,
-            created_by BIGINT,
-            created_at TEXT NOT NULL,
-            last_sent_at TEXT,
-            last_sent_local_date TEXT,
-            paused_at TEXT,
-            pause_reason TEXT
-        )""",
-        "CREATE INDEX subscriptions_chat ON subscriptions(chat_id)",
-        """CREATE TABLE chats (
-            chat_id BIGINT PRIMARY KEY,
-            tz TEXT NOT NULL,
-            updated_at TEXT NOT NULL
-        )""",
-    ),
-)
 
 
 def new_id() -> str:
@@ -135,7 +110,6 @@ class SubscriptionStore:
         self.db = open_database(
             location,
             MIGRATIONS,
-            PG_MIGRATIONS,
             store="subscriptions",
             what="subscriptions database",
         )
