@@ -238,8 +238,9 @@ async def digest_tick(context: BotContext) -> None:
     await run_tick(context.application)
 
 
-def schedule_digests(application: Application) -> Job:
-    """Register the repeating tick (from `post_init`; calling it again replaces the job)."""
+def schedule_digests(application: Application) -> Job | None:
+    """Register the repeating tick (from `post_init`; calling it again replaces the job).
+    None when the subscriptions store cannot take the claims that keep each digest single."""
     job_queue = application.job_queue
     if job_queue is None:
         raise RuntimeError(
@@ -247,10 +248,19 @@ def schedule_digests(application: Application) -> Job:
         )
     for old in job_queue.get_jobs_by_name(JOB_NAME):
         old.schedule_removal()
+    store = application.bot_data.subscriptions
     try:  # a damaged or read-only store is said now, once, not at every tick
-        log.debug("subscriptions schema %d", application.bot_data.subscriptions.schema_version)
+        log.debug("subscriptions schema %d", store.schema_version)
     except StoreUnavailable as exc:
         log.error("digests and /subscribe are unavailable (questions still work): %s", exc)
+        return None
+    if store.read_only:  # a digest that cannot be marked sent would go out at every tick
+        log.error(
+            "digests are off: %s is in a read-only folder, so no digest could be marked as sent "
+            "(questions still work; give the data folder write access to send them)",
+            store.path,
+        )
+        return None
     interval = application.bot_data.settings.digest_tick_seconds
     return job_queue.run_repeating(
         digest_tick,

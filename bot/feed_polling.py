@@ -45,6 +45,10 @@ def schedule_feed_polling(
         return None
     if added:
         log.info("following %d default feed(s): %s", len(added), ", ".join(f.url for f in added))
+    if feeds.db.read_only or application.bot_data.index.store.read_only:
+        # every turn would fail to store what it fetched
+        log.warning("live news is off: the data folder %s is read-only", settings.data_dir)
+        return None
 
     polling = FeedPolling(FeedPoller(feeds, application.bot_data.index, **poller_options))
     old: FeedPolling | None = application.bot_data.feed_polling

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from cli.common import error as _error
 from corpus.loaders.opml import read_opml, write_opml
+from db.sqlite import ReadOnlyStore
 from index.service import IngestReport
 from services import paths
 from services.feeds import Feed, FeedPoller, PollReport
@@ -59,7 +60,10 @@ def cmd_feeds_add(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_feeds_list(args: argparse.Namespace, settings: Settings) -> int:
     with feed_list(settings) as registry:
-        feeds = registry.list()
+        try:
+            feeds = registry.list()
+        except ReadOnlyStore:  # no feed list yet, and a read-only folder cannot hold one
+            feeds = []
     if args.json:
         print(json.dumps([_feed_dict(f) for f in feeds], indent=2))
         return 0

@@ -78,6 +78,8 @@ class Connection:
 class PostgresDatabase:
     """One store's tables in a PostgreSQL database, with numbered migrations."""
 
+    read_only = False  # as `Database.read_only`: a server takes writes
+
     def __init__(
         self,
         url: str,

@@ -22,6 +22,7 @@ from emulated import emulator_settings
 from test_crowd import BAKU  # the second report on the talks
 
 from bot.app import build_application, polling
+from bot.digests import JOB_NAME as DIGEST_JOB
 from bot.handlers.errors import SORRY, UNAVAILABLE
 from corpus.loaders import seed_path
 from corpus.models import Article
@@ -29,6 +30,8 @@ from emulator import BotApiEmulator
 from index import NewsIndex
 from index.embedder import Embedder
 from index.question_encoder import MODELS_DIR, OnnxQuestionEncoder
+from services.paths import STORE_FILE
+from services.subscriptions.store import SubscriptionStore
 
 REPO = Path(__file__).resolve().parent.parent
 QUESTION = "Where did Turkey and Israel hold their talks?"
@@ -135,17 +138,21 @@ async def test_a_read_only_data_folder_answers_and_refuses_ingest_in_one_line(
     questions: OnnxQuestionEncoder,
     seed_article: Article,
     emu: BotApiEmulator,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """A replica serving a prebuilt index from a read-only mount: `ask`, `stats` and the bot
     answer (the ONNX question model is not there and cannot be made there: torch answers);
     `ingest` says in one line that the folder is read-only; the bot's own stores cannot be
     created there, so /subscribe apologises while questions go on, those with more than a
-    page to show included."""
+    page to show included. Subscriptions made before the folder went read-only are listed, but
+    no digest job runs (none could be marked as sent); `feeds list` says there are none."""
     data_dir = tmpfs / "data"
     built = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
     built.ingest([seed_article, BAKU])
     built.close()
     assert not (data_dir / MODELS_DIR).exists()
+    with SubscriptionStore(data_dir / STORE_FILE) as store:  # subscribed while it was writable
+        store.add(USER, hhmm="08:00", tz="Europe/Istanbul", topic=None, created_by=USER)
     make_read_only(tmpfs)
     before = sorted(p.name for p in data_dir.iterdir())
 
@@ -163,11 +170,20 @@ async def test_a_read_only_data_folder_answers_and_refuses_ingest_in_one_line(
     [line] = ingest.stderr.strip().splitlines()  # one line, no traceback, no log noise
     assert line.startswith(f"newsbot: the data folder {data_dir} is read-only")
 
+    feeds = newsbot(data_dir, "feeds", "list")  # no feed list, and none can be made: none
+    assert feeds.returncode == 0, feeds.stderr
+    assert feeds.stdout.startswith("no feeds followed") and feeds.stderr == ""
+
     index = NewsIndex(data_dir, embedder=embedder, questions=questions)
     settings = emulator_settings(emu, index, ADMIN)
     paged = emulator_settings(emu, index, ADMIN, answer_articles=1)  # two answers, one shown
     try:
-        async with polling(build_application(settings, index)):
+        async with polling(build_application(settings, index)) as app:
+            # digests could not be marked as sent (each would go out at every tick): said once
+            assert not app.job_queue.get_jobs_by_name(DIGEST_JOB)
+            assert "digests are off" in caplog.text and "read-only" in caplog.text
+            listed = await emu.say(USER, "/subscriptions")
+            assert "08:00" in listed.plain and "Europe/Istanbul" in listed.plain
             answer = await emu.say(USER, QUESTION)
             assert "Azerbaijan" in answer.plain and seed_article.title in answer.plain
             refusal = await emu.say(USER, "/subscribe 08:00 Europe/Istanbul")

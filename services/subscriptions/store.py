@@ -130,6 +130,11 @@ class SubscriptionStore:
     def schema_version(self) -> int:
         return self.db.version
 
+    @property
+    def read_only(self) -> bool:
+        """A file in a read-only folder: subscriptions can be listed, no digest can be claimed."""
+        return self.db.read_only
+
     # -- subscriptions ----------------------------------------------------------------------
 
     def add(
