@@ -20,7 +20,8 @@ from corpus.loaders.opml import read_opml, write_opml
 from db.sqlite import ReadOnlyStore
 from index.service import IngestReport
 from services import paths
-from services.feeds import Feed, FeedPoller, PollReport
+from services.feeds.registry import Feed
+from services.feeds.reports import PollReport
 from services.paths import feed_list
 from services.settings import Settings
 
@@ -150,6 +151,8 @@ def cmd_feeds_export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
+    from services.feeds.poller import FeedPoller  # HTTP, feed parsing, full text: only here
+
     with feed_list(settings) as feeds:
         if not feeds.list() and not args.every:
             _error("no feeds followed; add one with `newsbot feeds add URL`")
@@ -175,6 +178,8 @@ def cmd_feeds_poll(args: argparse.Namespace, settings: Settings) -> int:
 
 def ingest_urls(urls: Iterable[str | Path], settings: Settings) -> int:
     """`newsbot ingest URL...`: fetch each page, extract its article, ingest it."""
+    from services.feeds.poller import FeedPoller
+
     given = list(urls)
     not_urls = [str(u) for u in given if not is_url(u)]
     if not_urls:

@@ -62,7 +62,8 @@ def run_cli(data_dir: Path, *args: str, code: str | None = None) -> subprocess.C
 
 def test_ask_runs_without_torch_once_the_index_is_built(tmp_path: Path) -> None:
     """`newsbot ingest` leaves the export beside the index, so `newsbot ask` answers without
-    importing torch or sentence-transformers (the seconds of a cold start)."""
+    importing torch or sentence-transformers (the seconds of a cold start); neither `ask` nor
+    `stats` imports the feed poller's HTTP client, feed parser and article extractor."""
     data_dir = tmp_path / "data"
     sample = REPO / "corpus" / "samples" / "seed-article-000_f0cd437ef953d55d.txt"
     ingest = run_cli(data_dir, "ingest", str(sample))
@@ -73,8 +74,8 @@ def test_ask_runs_without_torch_once_the_index_is_built(tmp_path: Path) -> None:
         "import sys\n"
         "from cli.main import main\n"
         "code = main(sys.argv[1:])\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers') "
-        "if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers', 'httpx', "
+        "'feedparser', 'trafilatura') if m in sys.modules]\n"
         "print('HEAVY', heavy)\n"
         "sys.exit(code)\n"
     )
@@ -82,6 +83,9 @@ def test_ask_runs_without_torch_once_the_index_is_built(tmp_path: Path) -> None:
     assert asked.returncode == 0, asked.stderr
     assert "Turkey and Israel" in asked.stdout
     assert "HEAVY []" in asked.stdout
+    stats = run_cli(data_dir, "stats", code=probe)
+    assert stats.returncode == 0, stats.stderr
+    assert "HEAVY []" in stats.stdout
 
 
 def test_a_damaged_export_is_made_again(tmp_path: Path, embedder: Embedder) -> None:
