@@ -115,8 +115,9 @@ async def refresh_index(context: BotContext) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Let a running feed poll finish, then close its HTTP client."""
+    """Let a running feed poll finish, then close its HTTP client; free the search threads."""
     await stop_feed_polling(application)
+    application.bot_data.search_pool.shutdown(wait=False)
 
 
 # Feed ingests run in a worker thread beside the questions. With Python's default 5 ms GIL

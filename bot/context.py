@@ -8,9 +8,13 @@ Handlers take `context: BotContext` and read `context.bot_data.index`, `.setting
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from telegram.ext import CallbackContext, ContextTypes, ExtBot
 
@@ -21,6 +25,12 @@ from services.feeds import FeedPolling
 from services.questions import QuestionStore
 from services.settings import Settings
 from services.subscriptions import SubscriptionStore
+
+T = TypeVar("T")
+
+
+def _search_pool() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(max_workers=os.cpu_count() or 2, thread_name_prefix="search")
 
 
 @dataclass(eq=False)
@@ -35,6 +45,15 @@ class BotData:
     budget: QuestionBudget = field(init=False)  # questions per user (flood control)
     clock: Clock = utc_now  # a callable returning an aware "now"; tests replace it to move time
     tick_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one digest tick at a time
+    # Searches (CPU-bound) run on threads of their own, one per core: the small store reads and
+    # writes on asyncio's default threads then never queue behind fifty questions, so each
+    # reply leaves as soon as its answer is ready.
+    search_pool: ThreadPoolExecutor = field(default_factory=_search_pool)
+
+    async def search(self, function: Callable[..., T], *args: Any) -> T:
+        """`function(*args)` (an index search) on the search threads."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.search_pool, functools.partial(function, *args))
 
     def now(self) -> datetime:
         """The application's clock, as aware UTC (a naive clock is a bug: refuse it)."""

@@ -287,7 +287,7 @@ async def send_digest_now(
         store, message.chat_id, thread_id, topic, now, grace_of(settings)
     )
     async with typing(message):
-        items = await asyncio.to_thread(
+        items = await bot_data.search(
             select_digest, bot_data.index, since, now, topic, settings.digest_max_items
         )
     heading = "Your next digest so far" if sub else "News digest"

@@ -65,6 +65,7 @@ _SIMPLE_ENTITY = {
 _HTML_SPACE = frozenset(" \t\r\n\v\f")
 _NAMED_HTML_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
 _NAMED_ENTITY_RE = re.compile(r"&[A-Za-z][A-Za-z0-9]*;")
+_PLAIN_RUN = re.compile(r"[^<&]+")
 
 
 def _decode_html_entity(src: str, pos: int) -> tuple[str, int] | None:
@@ -127,9 +128,11 @@ class _HtmlParser:
                 self._tag()
             elif char == "&":
                 self._entity()
-            else:
-                self._emit(char)
-                self.pos += 1
+            else:  # a run of plain text up to the next tag or entity, at once
+                match = _PLAIN_RUN.match(self.src, self.pos)
+                assert match is not None  # `char` itself is plain
+                self._emit(match.group())
+                self.pos = match.end()
         if self.open:
             raise EntityParseError(
                 f'Can\'t find end tag corresponding to start tag "{self.open[-1].name}"'

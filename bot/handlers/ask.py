@@ -127,7 +127,7 @@ async def answer_question(message: Message, question: str, context: BotContext) 
     question = question[:QUESTION_CHARS]
     async with typing(message):
         # one extra article tells whether a "More" button is worth showing
-        answer = await asyncio.to_thread(index.answer, question, page + 1)
+        answer = await context.bot_data.search(index.answer, question, page + 1)
     shown = answer.citations[:page]
     markup = None
     if answer.found and len(answer.citations) > page:
@@ -153,7 +153,7 @@ async def timeline_command(update: Update, context: BotContext) -> None:
     message = update.effective_message
     topic = " ".join((message.text or "").split()[1:])[:QUESTION_CHARS]
     async with typing(message):
-        answer = await asyncio.to_thread(context.bot_data.index.timeline, topic)
+        answer = await context.bot_data.search(context.bot_data.index.timeline, topic)
     await reply_html(message, render_answer(answer))
 
 
@@ -186,7 +186,7 @@ async def more(update: Update, context: BotContext) -> None:
             await query.edit_message_reply_markup(None)  # the next page has its own button
         page = context.bot_data.settings.answer_articles
         async with typing(message):
-            answer = await asyncio.to_thread(
+            answer = await context.bot_data.search(
                 context.bot_data.index.answer, asked.question, len(asked.shown) + page + 1
             )
         fresh = [c for c in answer.citations if c.article_id not in asked.shown]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from telegram import (
     InlineQueryResultArticle,
     InlineQueryResultsButton,
@@ -33,7 +31,7 @@ async def inline_query(update: Update, context: BotContext) -> None:
             ),
         )
         return
-    answer = await asyncio.to_thread(context.bot_data.index.answer, text, INLINE_RESULTS)
+    answer = await context.bot_data.search(context.bot_data.index.answer, text, INLINE_RESULTS)
     if not answer.found:
         await query.answer(
             [],
