@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from index.chunking import passage_sentences
@@ -198,8 +199,10 @@ def on_topic(citation: Citation, weights: dict[str, float]) -> bool:
     return coverage(citation.title + " " + citation.passage, weights) >= TOPIC_COVERAGE
 
 
-def _word_set(text: str) -> set[str]:
-    return {stem(w) for w in words(text) if len(w) > 2}
+@lru_cache(maxsize=4096)
+def _word_set(text: str) -> frozenset[str]:
+    """(Cached: each citation is compared with every one kept before it.)"""
+    return frozenset(stem(w) for w in words(text) if len(w) > 2)
 
 
 def similar(a: str, b: str, threshold: float = 0.6) -> bool:

@@ -41,6 +41,7 @@ class QuoteWeights:
 
 
 FEATURES = tuple(f.name for f in fields(QuoteWeights))
+_DEFAULT_COEFFICIENTS = astuple(QuoteWeights())
 
 _NUMBER = re.compile(
     r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
@@ -65,16 +66,57 @@ _EMBED = re.compile(r"pic\.twitter\.com|https?://|www\.|\(@\w+\)|^@\w+|\s—\s@?
 
 def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
     """Whether a sentence holds the kind of answer asked for."""
-    if kind == "number":
-        return bool(_NUMBER.search(sentence))
-    if kind == "time":
-        return bool(_TIME.search(sentence))
-    if kind == "reason":
-        return bool(_REASON.search(sentence))
     if kind in ("person", "place"):
-        names = {m.group(0).lower() for m in _CAPITALISED.finditer(sentence)}
-        return bool(names - question_words - STOPWORDS)
-    return False
+        return bool(_names(sentence) - question_words - STOPWORDS)
+    return bool(kind) and _holds(sentence, kind)
+
+
+@lru_cache(maxsize=65536)
+def _holds(sentence: str, kind: str) -> bool:
+    pattern = _KINDS.get(kind)
+    return bool(pattern.search(sentence)) if pattern else False
+
+
+@lru_cache(maxsize=65536)
+def _names(sentence: str) -> frozenset[str]:
+    """Its capitalised words (not at a sentence start), lower-cased."""
+    return frozenset(m.group(0).lower() for m in _CAPITALISED.finditer(sentence))
+
+
+_KINDS = {"number": _NUMBER, "time": _TIME, "reason": _REASON}
+_CLOSERS = "\"'”’)]"
+_EMBED_HINTS = ("pic.twitter.com", "http", "www.")
+
+
+@dataclass(frozen=True, slots=True)
+class _Sentence:
+    """What quoting reads of a sentence whatever the question."""
+
+    stems: tuple[str, ...]  # its content words' stems, in order
+    short: float  # fewer than 5 words
+    embed: float  # a tweet or picture embed, a link
+    heading: float  # no closing punctuation
+    length: float  # its content words (log, 1 at 30)
+
+
+@lru_cache(maxsize=65536)
+def _described(sentence: str) -> _Sentence:
+    """(Cached: popular articles come back question after question.)"""
+    stems = tuple(stem(w) for w in words(sentence) if w not in STOPWORDS)
+    # every way _EMBED matches holds "@" or one of the hints: most sentences skip the regex
+    lower = sentence.lower()
+    embed = ("@" in sentence or any(h in lower for h in _EMBED_HINTS)) and bool(
+        _EMBED.search(sentence)
+    )
+    # as _CLOSED: end punctuation, then any closing quotes or brackets, then spaces
+    closed = sentence.rstrip().rstrip(_CLOSERS)[-1:] in (".", "!", "?", "…")
+    return _Sentence(
+        stems,
+        short=float(len(stems) < 3 and len(sentence.split()) < 5),
+        embed=float(embed),
+        heading=float(not closed),
+        length=math.log1p(len(stems)) / math.log(31),
+    )
 
 
 def sentence_features(
@@ -89,7 +131,8 @@ def sentence_features(
         key = stem(term)
         stems[key] = max(stems.get(key, 0.0), weight)
     total = sum(stems.values()) or 1.0
-    sequences = [_content_stems(sentence) for sentence in sentences]
+    described = [_described(sentence) for sentence in sentences]
+    sequences = [d.stems for d in described]
     covers = [{s for s in sequence if s in stems} for sequence in sequences]
     # the words that pick the article (in most of its sentences) say little about which
     # sentence answers; those that few of its sentences hold say much
@@ -110,8 +153,10 @@ def sentence_features(
         seen[sentence] = seen.get(sentence, 0) + 1
     rows = []
     for k, sentence in enumerate(sentences):
-        sequence, cover = sequences[k], covers[k]
-        pairs = {pair for pair in pairwise(sequence) if pair in pair_weights}
+        about, sequence, cover = described[k], sequences[k], covers[k]
+        pairs = (
+            {pair for pair in pairwise(sequence) if pair in pair_weights} if pair_weights else ()
+        )
         cosine = cosines[k] if use_cosines else 0.0
         rows.append(
             (
@@ -120,15 +165,15 @@ def sentence_features(
                 sum(pair_weights[p] for p in pairs) / pair_total,
                 cosine,
                 float(bool(kind) and holds_kind(sentence, kind, asked)),
-                float(len(sequence) < 3 and len(sentence.split()) < 5),
+                about.short,
                 float(k == 0),
                 k / (n - 1) if n > 1 else 0.0,
-                float(bool(_EMBED.search(sentence))),
+                about.embed,
                 float(seen[sentence] > 1),
                 sum(s not in stems for s in sequence) / len(sequence) if sequence else 0.0,
-                float(not _CLOSED.search(sentence)),
+                about.heading,
                 float(rarest in cover),
-                math.log1p(len(sequence)) / math.log(31),
+                about.length,
                 max(shares[k - 1] if k else 0.0, shares[k + 1] if k + 1 < n else 0.0),
             )
         )
@@ -153,7 +198,7 @@ def pick_quotes(
     """
     if not sentences:
         return ()
-    coefficients = astuple(tuning or QuoteWeights())
+    coefficients = astuple(tuning) if tuning else _DEFAULT_COEFFICIENTS
     rows = sentence_features(sentences, weights, cosines, kind)
     scores = [sum(c * f for c, f in zip(coefficients, row, strict=True)) for row in rows]
     quotes: list[str] = []
@@ -166,13 +211,6 @@ def pick_quotes(
 
 
 QUOTE_CANDIDATES = 8  # the best-scoring sentences looked at for a quote
-
-
-@lru_cache(maxsize=65536)
-def _content_stems(sentence: str) -> tuple[str, ...]:
-    """The stems of a sentence's content words, in order (cached: popular articles come back
-    question after question)."""
-    return tuple(stem(w) for w in words(sentence) if w not in STOPWORDS)
 
 
 @lru_cache(maxsize=65536)

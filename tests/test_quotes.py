@@ -4,9 +4,19 @@ the same line twice. Vectors are given per sentence as the index stores them."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from index.query import answer_kind
-from index.quotes import FEATURES, QuoteWeights, pick_quotes, sentence_features
+from index.quotes import (
+    _CLOSED,
+    _EMBED,
+    FEATURES,
+    QuoteWeights,
+    _described,
+    pick_quotes,
+    sentence_features,
+)
 
 SPHERE = [
     "The Sphere opened in Las Vegas in September with a residency by U2.",
@@ -76,3 +86,36 @@ def test_every_sentence_gets_one_value_per_feature_and_weight() -> None:
     rows = sentence_features(SPHERE, WEIGHTS, [0.1] * len(SPHERE), "number")
     assert len(rows) == len(SPHERE)
     assert all(len(row) == len(FEATURES) == len(QuoteWeights.__dataclass_fields__) for row in rows)
+
+
+# A sentence's own features are read without a regex where a plain string test says the same
+# (quoting reads a whole article's sentences per citation): each must agree with the pattern.
+ENDINGS = st.sampled_from(["", ".", "!", "?", "…", '."', ".”", ".’)", '"', ")", " ", "\n", ". "])
+ODD_TEXT = st.text(alphabet=st.sampled_from('ab @(/).:"”’]w—\n\t'), max_size=30)
+
+
+@given(body=st.one_of(ODD_TEXT, st.text(max_size=40)), ending=ENDINGS, tail=ENDINGS)
+@settings(max_examples=400, deadline=None)
+def test_sentence_shape_agrees_with_the_patterns(body: str, ending: str, tail: str) -> None:
+    sentence = body + ending + tail
+    about = _described(sentence)
+    assert about.heading == float(not _CLOSED.search(sentence))
+    assert about.embed == float(bool(_EMBED.search(sentence)))
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Watch: the moment it landed pic.twitter.com/abc123",
+        "— Jane Doe (@janedoe) October 7, 2023",
+        "Read more at www.example.com today.",
+        "@newsdesk says the vote is off",
+        'He said: "It is over."',
+        "The headline without a stop",
+        "The end.)  ",
+    ],
+)
+def test_embeds_and_headings_in_real_shapes(sentence: str) -> None:
+    about = _described(sentence)
+    assert about.heading == float(not _CLOSED.search(sentence))
+    assert about.embed == float(bool(_EMBED.search(sentence)))
