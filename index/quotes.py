@@ -13,7 +13,7 @@ from itertools import pairwise
 
 from corpus.clean import is_boilerplate
 from index.chunking import passage_sentences
-from index.text import STOPWORDS, stem, words
+from index.text import STOPWORDS, content_stems, stem
 
 
 @dataclass(frozen=True)
@@ -102,7 +102,7 @@ class _Sentence:
 @lru_cache(maxsize=65536)
 def _described(sentence: str) -> _Sentence:
     """(Cached: popular articles come back question after question.)"""
-    stems = tuple(stem(w) for w in words(sentence) if w not in STOPWORDS)
+    stems = content_stems(sentence)
     # every way _EMBED matches holds "@" or one of the hints: most sentences skip the regex
     lower = sentence.lower()
     embed = ("@" in sentence or any(h in lower for h in _EMBED_HINTS)) and bool(

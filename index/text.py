@@ -44,6 +44,13 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=65536)
+def content_stems(sentence: str) -> tuple[str, ...]:
+    """The stems of a sentence's content words, in order. Cached: the rerank and quoting read
+    the same sentences, and popular articles come back question after question."""
+    return tuple(stem(w) for w in words(sentence) if w not in STOPWORDS)
+
+
 def vocabulary_words(text: str) -> list[str]:
     """The words spelling correction can suggest: alphabetic, three letters or more."""
     return [w for w in words(text) if len(w) >= 3 and w.isalpha()]

@@ -11,7 +11,7 @@ from itertools import pairwise
 import numpy as np
 
 from index.chunking import passage_sentences
-from index.text import STOPWORDS, stem, words
+from index.text import content_stems
 
 
 @dataclass
@@ -73,7 +73,7 @@ def sentence_index(text: str) -> Sentences:
     pairs: dict[tuple[str, str], set[int]] = {}
     sentences = passage_sentences(text)
     for k, sentence in enumerate(sentences):
-        sequence = [stem(w) for w in words(sentence) if w not in STOPWORDS]
+        sequence = content_stems(sentence)
         for term in sequence:
             terms.setdefault(term, set()).add(k)
         for pair in pairwise(sequence):
