@@ -17,7 +17,7 @@ from corpus.models import Article
 from index.chunking import Chunk, chunk_article, sentence_spans
 from index.milvus import MilvusChunks
 from index.store import Store, body_hash
-from index.vectors import Vectors
+from index.vectors import ChunkFields, Vectors
 
 if TYPE_CHECKING:
     from index.service import NewsIndex
@@ -155,22 +155,14 @@ def _write_batch(
         for article, _, chunks in batch:
             new_ids.extend(Store.insert_article(conn, article, [c.text for c in chunks], now))
         Store.insert_sentence_vectors(conn, zip(new_ids, sentence_vectors, strict=True))
-        if isinstance(base, MilvusChunks):  # upserted now, before the commit (see milvus.py)
-            articles = [(a, c) for a, _, chunks in batch for c in chunks]
-            base.write(
-                new_ids,
-                vectors,
-                [a.title for a, _ in articles],
-                [c.text for _, c in articles],
-                [a.source or "" for a, _ in articles],
-                [a.published_at for a, _ in articles],
-                removed=old_chunks,
-            )
-            new_vectors: Vectors | MilvusChunks = base
-        else:  # only this batch's vectors are written (a new segment file); old ones masked
-            new_vectors = base.appended(
-                index.data_dir, generation, np.asarray(new_ids, dtype=np.int64), vectors, old_chunks
-            )
+        # Milvus upserts now, before the commit (see milvus.py); FAISS writes only this
+        # batch's vectors, a new segment file, and masks the old ones
+        fields = [
+            ChunkFields(a.title, c.text, a.source or "", a.published_at)
+            for a, _, chunks in batch
+            for c in chunks
+        ]
+        new_vectors = base.stored(index.data_dir, generation, new_ids, vectors, old_chunks, fields)
         Store.set_meta(conn, "generation", str(generation))
         Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
         Store.set_meta(conn, "model", index.model_name)
@@ -197,11 +189,7 @@ def remove(index: NewsIndex, article_id: str) -> bool:
         old_chunks = Store.chunk_ids_of(conn, [article_id])
         Store.delete_articles(conn, [article_id])
         none = np.zeros(0, np.int64), np.zeros((0, current.dim), np.float32)  # no new vectors
-        if isinstance(current, MilvusChunks):
-            current.write(*none, [], [], [], [], removed=old_chunks)
-            new_vectors: Vectors | MilvusChunks = current
-        else:
-            new_vectors = current.appended(index.data_dir, generation, *none, old_chunks)
+        new_vectors = current.stored(index.data_dir, generation, *none, old_chunks)
         Store.set_meta(conn, "generation", str(generation))
         Store.set_meta(conn, "segments", json.dumps(new_vectors.names))
     index.publish(generation, new_vectors, current)

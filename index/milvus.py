@@ -21,9 +21,12 @@ import logging
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from index.vectors import ChunkFields
 
 COLLECTION = "chunks"
 MAX_TEXT = 16_000  # characters of a chunk kept for BM25 (chunks are ~256 tokens)
@@ -99,6 +102,28 @@ class MilvusChunks:
         return int(rows[0]["count(*)"]) if rows else 0
 
     # -- writing ----------------------------------------------------------------------------
+
+    def stored(
+        self,
+        directory: Path,
+        generation: int,
+        ids: Sequence[int],
+        vectors: np.ndarray,
+        removed: Iterable[int] = (),
+        chunks: Sequence[ChunkFields] = (),
+    ) -> MilvusChunks:
+        """As `Vectors.stored`: the chunks are upserted now, before the caller commits (see
+        the module's note); the collection is the same object in every generation."""
+        self.write(
+            ids,
+            vectors,
+            [c.title for c in chunks],
+            [c.text for c in chunks],
+            [c.source for c in chunks],
+            [c.published for c in chunks],
+            removed=removed,
+        )
+        return self
 
     def write(
         self,

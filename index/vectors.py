@@ -20,7 +20,9 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
+from typing import NamedTuple
 
 import faiss
 import numpy as np
@@ -33,6 +35,16 @@ faiss.omp_set_num_threads(1)
 _SEGMENT_FILE = re.compile(r"^vectors-\d+(m\d+)?\.faiss$")
 APPROXIMATE_FROM = 50_000  # vectors; smaller segments are searched exactly
 NPROBE_SHARE = 0.04  # lists probed by an IVF search, as a share of its lists
+
+
+class ChunkFields(NamedTuple):
+    """What a backend that also searches text and filters by outlet (Milvus) stores of a chunk
+    beside its vector."""
+
+    title: str
+    text: str
+    source: str
+    published: datetime | None
 
 
 @dataclass
@@ -111,6 +123,21 @@ class Vectors:
         return [segment.name for segment in self.segments]
 
     # -- writing ----------------------------------------------------------------------------
+
+    def stored(
+        self,
+        directory: Path,
+        generation: int,
+        ids: Sequence[int],
+        vectors: np.ndarray,
+        removed: Iterable[int] = (),
+        chunks: Sequence[ChunkFields] = (),
+    ) -> Vectors:
+        """What an ingest or a removal calls on either backend (`MilvusChunks.stored` too):
+        the next generation with these chunks. FAISS needs only their vectors."""
+        return self.appended(
+            directory, generation, np.asarray(ids, dtype=np.int64), vectors, removed
+        )
 
     def appended(
         self,
