@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 import uuid
@@ -35,7 +34,12 @@ sys.path.insert(0, str(ROOT))
 from measure import percentile  # noqa: E402
 
 from emulator import BotApiEmulator  # noqa: E402
-from emulator.balancer import Balancer, free_port  # noqa: E402
+from emulator.balancer import (  # noqa: E402
+    Balancer,
+    free_port,
+    listening,
+    start_webhook_worker,
+)
 from services.subscriptions import SubscriptionStore  # noqa: E402
 
 SERVER = os.environ.get("NEWSBOT_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432")
@@ -59,43 +63,26 @@ async def start_workers(
     workers = []
     for n, port in enumerate(ports):
         env = {
-            **os.environ,
             "NEWSBOT_DATA_DIR": str(args.index_dir),
             "DATABASE_URL": database,
             "WORKER_NAME": f"bench{n}",
             "BOT_WORKERS": str(count),
             "TELEGRAM_BOT_TOKEN": emu.token,
             "TELEGRAM_BASE_URL": emu.base_url,
-            "WEBHOOK_URL": balancer.url,
-            "WEBHOOK_LISTEN": "127.0.0.1",
-            "WEBHOOK_PORT": str(port),
-            "WEBHOOK_SECRET": "bench-secret",
-            "FEED_POLLING": "false",
-            "NEWSBOT_FEEDS": "",
             "DIGEST_TICK_SECONDS": "1",
             "USER_QUESTIONS_PER_MINUTE": "0",
         }
         if args.milvus_uri:
             env |= {"VECTOR_BACKEND": "milvus", "MILVUS_URI": args.milvus_uri}
-        command = [sys.executable, "-m", "cli.main", "serve", "--webhook"]
-        quiet = asyncio.subprocess.DEVNULL
-        workers.append(
-            await asyncio.create_subprocess_exec(
-                *command, cwd=ROOT, env=env, stdout=quiet, stderr=quiet
-            )
-        )
+        worker = await start_webhook_worker(env, port=port, url=balancer.url, secret="bench-secret")
+        workers.append(worker)
     deadline = time.monotonic() + 120
-    while not all(_listening(p) for p in ports):
+    while not all(listening(p) for p in ports):
         if time.monotonic() > deadline:
             raise SystemExit("the workers did not start")
         await asyncio.sleep(0.2)
     await asyncio.sleep(1.5)  # every worker's setWebhook is in
     return workers, balancer
-
-
-def _listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 async def stop(workers: list[asyncio.subprocess.Process], balancer: Balancer) -> None:

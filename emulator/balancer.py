@@ -8,13 +8,19 @@ then keep the update pending) and remembers which worker got which update.
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import os
 import socket
+import sys
+from pathlib import Path
 
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from tornado.httpserver import HTTPServer
 from tornado.web import Application, RequestHandler
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -66,3 +72,29 @@ class Balancer:
     def stop(self) -> None:
         if self._server is not None:
             self._server.stop()
+
+
+def listening(port: int) -> bool:
+    """Whether something accepts connections on 127.0.0.1 `port` (a worker is up)."""
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+async def start_webhook_worker(
+    env: dict[str, str], *, port: int, url: str, secret: str
+) -> asyncio.subprocess.Process:
+    """`newsbot serve --webhook` as a child process on 127.0.0.1 `port`, registered at `url`
+    (the balancer's), quiet; `env` names its data, database, worker and Bot API."""
+    settings = {
+        "WEBHOOK_URL": url,
+        "WEBHOOK_LISTEN": "127.0.0.1",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": secret,
+        "FEED_POLLING": "false",
+        "NEWSBOT_FEEDS": "",
+    }
+    quiet = asyncio.subprocess.DEVNULL
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "cli.main", "serve", "--webhook",
+        cwd=REPO, env={**os.environ, **settings, **env}, stdout=quiet, stderr=quiet,
+    )  # fmt: skip

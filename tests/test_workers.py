@@ -13,7 +13,6 @@ import asyncio
 import json
 import os
 import signal
-import socket
 import sys
 import time
 from collections import Counter
@@ -25,7 +24,7 @@ from postgres import fresh_database
 from bot.digests import SEND_CONCURRENCY
 from corpus.models import Article
 from emulator import BotApiEmulator
-from emulator.balancer import Balancer, free_port
+from emulator.balancer import Balancer, free_port, listening, start_webhook_worker
 from index import NewsIndex
 from index.embedder import Embedder
 from index.question_encoder import OnnxQuestionEncoder, export, export_dir
@@ -67,27 +66,17 @@ async def start_worker(
     emu: BotApiEmulator, data_dir: Path, database: str, port: int, n: int, url: str
 ) -> asyncio.subprocess.Process:
     env = {
-        **os.environ,
         "NEWSBOT_DATA_DIR": str(data_dir),
         "DATABASE_URL": database,
         "WORKER_NAME": f"w{n}",
         "BOT_WORKERS": str(WORKERS),
         "TELEGRAM_BOT_TOKEN": emu.token,
         "TELEGRAM_BASE_URL": emu.base_url,
-        "WEBHOOK_URL": url,
-        "WEBHOOK_LISTEN": "127.0.0.1",
-        "WEBHOOK_PORT": str(port),
-        "WEBHOOK_SECRET": SECRET,
-        "FEED_POLLING": "false",
-        "NEWSBOT_FEEDS": "",
         "DIGEST_TICK_SECONDS": "1",
         "INDEX_REFRESH_SECONDS": "2",
         "ANSWER_ARTICLES": "1",
     }
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "cli.main", "serve", "--webhook", cwd=REPO, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
+    return await start_webhook_worker(env, port=port, url=url, secret=SECRET)
 
 
 async def until(condition, timeout: float) -> bool:
@@ -97,11 +86,6 @@ async def until(condition, timeout: float) -> bool:
             return True
         await asyncio.sleep(0.05)
     return condition()
-
-
-def listening(port: int) -> bool:
-    with socket.socket() as sock:
-        return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
 def digests_sent(emu: BotApiEmulator) -> Counter[int]:
