@@ -45,7 +45,7 @@ def schedule_feed_polling(
         return None
     if added:
         log.info("following %d default feed(s): %s", len(added), ", ".join(f.url for f in added))
-    if feeds.db.read_only or application.bot_data.index.store.read_only:
+    if feeds.read_only or application.bot_data.index.store.read_only:
         # every turn would fail to store what it fetched
         log.warning("live news is off: the data folder %s is read-only", settings.data_dir)
         return None

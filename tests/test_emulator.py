@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -44,6 +43,7 @@ from telegram.ext import (
 
 from bot.app import polling
 from emulator import BotApiEmulator, EntityParseError, html_to_plain, parse_html
+from emulator.balancer import free_port
 
 PRIVATE = 42
 GROUP = -1001234567890
@@ -103,12 +103,6 @@ def build_app(emu: BotApiEmulator) -> Application:
 async def polling_app(emu: BotApiEmulator) -> AsyncIterator[Application]:
     async with polling(build_app(emu)) as app:
         yield app
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def button_markup(**button: str) -> InlineKeyboardMarkup:

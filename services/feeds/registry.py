@@ -98,6 +98,11 @@ class FeedList:
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def read_only(self) -> bool:
+        """A file in a read-only folder: the feeds can be listed, no poll can be stored."""
+        return self.db.read_only
+
     def __enter__(self) -> FeedList:
         return self
 
