@@ -26,6 +26,9 @@ class Evidence:
     unknown_outlet: bool  # names an outlet the index does not have ("according to Bloomberg")
     absent_name: bool  # names someone no article mentions
     unseen_pairs: float  # share of the question's adjacent word pairs no article has together
+    # share of the question's numbers (a year, a model: "2025", "iphone 17") that no top
+    # passage holds: reporting from before the event talks of the previous one
+    unseen_numbers: float = 0.0
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -36,6 +39,7 @@ class Evidence:
             float(self.unknown_outlet),
             float(self.absent_name),
             self.unseen_pairs,
+            self.unseen_numbers,
         )
 
     def answerable(self, weights: tuple[float, ...]) -> float:
@@ -58,10 +62,13 @@ def gather_evidence(
     known = {t: w for t, w in weights.items() if t not in unknown}
     total = sum(known.values()) or 1.0
     coverage = 0.0
+    held: set[str] = set()
     for passage in top:
         present = _stems(passage.article.title + " " + passage.text)
         share = sum(w for t, w in known.items() if stem(t) in present) / total
         coverage = max(coverage, share)
+        held |= present
+    numbers = [stem(t) for t in intent.terms if any(c.isdigit() for c in t)]
     absent_name = False
     if top:
         lead = _stems(top[0].article.title + " " + top[0].text)
@@ -88,6 +95,7 @@ def gather_evidence(
         unknown_outlet=bool(intent.unknown_sources),
         absent_name=absent_name,
         unseen_pairs=unseen / pair_weight,
+        unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
     )
 
 
