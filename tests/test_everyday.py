@@ -72,3 +72,16 @@ def test_multihop_dev_slice_meets_its_minimums(newsdata: Path, multihop_index: N
         assert row[key] >= minimum, (key, row[key])
     assert summary["abstention"]["null_abstained"] >= 0.85
     assert summary["abstention"]["answerable_answered"] >= 0.95
+
+
+def test_a_later_year_than_the_reporting_is_refused_and_the_reported_one_answered(
+    multihop_index: NewsIndex,
+) -> None:
+    """The corpus reports the 2023 Rugby World Cup and no 2026 Oscars: a question naming a year
+    the passages found do not hold is refused, the one they hold is answered."""
+    later = multihop_index.parse("who won best picture at the 2026 oscars")
+    passages = multihop_index.search(later, 15)
+    assert multihop_index.searcher.evidence(later, passages).unseen_numbers == 1.0
+    assert not multihop_index.answer(later).found
+    reported = multihop_index.answer("who won the 2023 rugby world cup final")
+    assert reported.found and "rugby" in reported.citations[0].title.lower()
