@@ -85,9 +85,9 @@ class RetrievalConfig:
     freshness_weight: float = 0.02
     half_life_days: float = 30.0
     # refusal model: logistic weights for Evidence.features(), bias last
-    # (unseen_numbers: added to the fitted model at the weight that refused most dev questions
-    # without refusing an answerable one; the full refit refused keyword questions on small
-    # indexes, "glacier retreat", as coverage and the cosines trade off)
+    # (unseen_numbers: added to the fitted model at the weight that refused the most everyday
+    # dev questions without refusing an answerable one; the full refit refused keyword
+    # questions on small indexes, "glacier retreat", as coverage and the cosines trade off)
     refusal: tuple[float, ...] = (
         -4.873,
         27.346,

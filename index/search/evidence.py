@@ -28,7 +28,7 @@ class Evidence:
     unseen_pairs: float  # share of the question's adjacent word pairs no article has together
     # share of the question's numbers (a year, a model: "2025", "iphone 17") that no top
     # passage holds: reporting from before the event talks of the previous one
-    unseen_numbers: float = 0.0
+    unseen_numbers: float
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -61,19 +61,17 @@ def gather_evidence(
     unknown = {t for t in weights if gen.unknown(t)}
     known = {t: w for t, w in weights.items() if t not in unknown}
     total = sum(known.values()) or 1.0
-    coverage = 0.0
-    held: set[str] = set()
-    for passage in top:
-        present = _stems(passage.article.title + " " + passage.text)
-        share = sum(w for t, w in known.items() if stem(t) in present) / total
-        coverage = max(coverage, share)
-        held |= present
+    present = [_stems(passage.article.title + " " + passage.text) for passage in top]
+    coverage = max(
+        (sum(w for t, w in known.items() if stem(t) in stems) / total for stems in present),
+        default=0.0,
+    )
+    held = set().union(*present)
     numbers = [stem(t) for t in intent.terms if any(c.isdigit() for c in t)]
     absent_name = False
     if top:
-        lead = _stems(top[0].article.title + " " + top[0].text)
         for name in intent.names:
-            if gen.mentions(name) == 0 and not {stem(w) for w in words(name)} <= lead:
+            if gen.mentions(name) == 0 and not {stem(w) for w in words(name)} <= present[0]:
                 absent_name = True
     pairs = [
         (a, b)
