@@ -47,15 +47,16 @@ def faiss_generation(
 
 
 def copy_to_milvus(
-    store: Store, faiss_vectors: Vectors, milvus: MilvusChunks, step: int = 2048
+    store: Store, vectors: Vectors | MilvusChunks, milvus: MilvusChunks, step: int = 2048
 ) -> int:
     """Fill an empty Milvus collection from the FAISS files (VECTOR_BACKEND switched to milvus
-    on an index built before): the same vectors, no re-encoding. Returns the chunks copied."""
+    on an index built before) or an older collection: the same vectors, no re-encoding.
+    Returns the chunks copied."""
     ids = store.chunk_ids()
     copied = 0
     for start in range(0, len(ids), step):
         part = ids[start : start + step]
-        stored, found = faiss_vectors.lookup(part)
+        stored, found = vectors.lookup(part)
         chunks = store.chunks(part)
         meta = store.chunk_meta(part)
         titles = {a.id: a.title for a in store.articles({m[0] for m in meta.values()}).values()}
@@ -73,10 +74,15 @@ def copy_to_milvus(
 
 
 def open_milvus(uri: str, dim: int, store: Store, faiss: Callable[[], Vectors]) -> MilvusChunks:
-    """The Milvus collection at `uri`; an index built on FAISS before has its vectors copied
-    over once (an empty collection beside chunks in SQLite)."""
+    """The Milvus collection at `uri`; an index built on FAISS before, or into the collection
+    an earlier version wrote, has its vectors copied over once (an empty collection beside
+    chunks in SQLite). The earlier collection is dropped once copied."""
     milvus = MilvusChunks(uri, dim)
     if not len(milvus) and store.chunk_count():
-        count = copy_to_milvus(store, faiss(), milvus)
-        log.info("copied %d chunk vectors from the FAISS files to Milvus", count)
+        old = milvus.previous()
+        count = copy_to_milvus(store, old if old is not None else faiss(), milvus)
+        where = "the FAISS files" if old is None else f"the {old.collection!r} collection"
+        log.info("copied %d chunk vectors from %s to Milvus", count, where)
+        if old is not None:
+            old.drop()
     return milvus

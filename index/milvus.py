@@ -2,7 +2,10 @@
 
 The same reading interface as `index.vectors.Vectors` (dense search with an optional id pool,
 lookups, cosines), plus `text_search`: BM25 computed by Milvus' built-in function on each
-chunk's title and text, so the FTS5 table is not consulted. `MILVUS_URI` is a file path for
+chunk's title and text, so the FTS5 table is not consulted. Milvus reads them as FTS5's porter
+tokenizer would have (`analysed`: diacritics folded, Porter stems), tokenized here rather than
+by a Milvus analyzer: milvus-lite's only tokenizer ignores stemming filters, and a stemmer on
+our side scores the same on milvus-lite and on a server. `MILVUS_URI` is a file path for
 milvus-lite (embedded, one process) or `http://host:19530` for a Milvus server that several
 workers share. The articles and chunk texts stay in the index's SQLite file; Milvus holds one
 row per chunk (id, title, text, outlet, publication time, dense vector, and BM25 sparse vectors
@@ -18,6 +21,9 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import threading
+import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -26,15 +32,39 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 if TYPE_CHECKING:
+    from pymilvus import MilvusClient
+
     from index.vectors import ChunkFields
 
-COLLECTION = "chunks"
+# (chunks_v2: title and text stored `analysed`; "chunks" held them raw and is migrated)
+COLLECTION = "chunks_v2"
+OLD_COLLECTIONS = ("chunks",)
 MAX_TEXT = 16_000  # characters of a chunk kept for BM25 (chunks are ~256 tokens)
-# English words to their stems, as FTS5's porter tokenizer does for the embedded backend
-ANALYZER = {
-    "tokenizer": "standard",
-    "filter": ["lowercase", "asciifolding", {"type": "stemmer", "language": "english"}],
-}
+# the stored text is already analysed: Milvus only splits it at the spaces
+ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
+# FTS5's bm25() constants, so lexical shares match the embedded backend's
+BM25_PARAMS = {"bm25_k1": 1.2, "bm25_b": 0.75}
+_TOKEN = re.compile(r"[^\W_]+")
+_stemmers = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def analysed(text: str) -> str:
+    """The text as FTS5's `porter unicode61 remove_diacritics 2` tokenizer indexes it:
+    lower case, accents folded, split at anything not a letter or digit, and tokens of three
+    characters or more reduced to their Porter stem ("stealing" -> "steal")."""
+    folded = text.lower()
+    if not folded.isascii():
+        folded = "".join(
+            c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c)
+        )
+    tokens = _TOKEN.findall(folded)
+    stemmer = getattr(_stemmers, "porter", None)
+    if stemmer is None:
+        import Stemmer
+
+        stemmer = _stemmers.porter = Stemmer.Stemmer("porter")
+    stems = stemmer.stemWords(tokens)
+    return " ".join(s if len(t) > 2 else t for t, s in zip(tokens, stems, strict=True))
 
 
 class MilvusChunks:
@@ -43,13 +73,19 @@ class MilvusChunks:
     names: ClassVar[list[str]] = []  # no segment files in the data folder to keep or prune
     damaged: ClassVar[list[str]] = []
 
-    def __init__(self, uri: str | Path, dim: int, collection: str = COLLECTION) -> None:
+    def __init__(
+        self,
+        uri: str | Path,
+        dim: int,
+        collection: str = COLLECTION,
+        client: MilvusClient | None = None,
+    ) -> None:
         from pymilvus import MilvusClient
 
         self.uri = str(uri)
         self.dim = dim
         self.collection = collection
-        self.client = MilvusClient(self.uri)
+        self.client = client or MilvusClient(self.uri)
         if not self.client.has_collection(collection):
             self._create()
         self.client.load_collection(collection)
@@ -82,7 +118,9 @@ class MilvusChunks:
         params = self.client.prepare_index_params()
         params.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS flat
         for name in ("title_sparse", "text_sparse"):
-            params.add_index(name, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            params.add_index(
+                name, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25", params=BM25_PARAMS
+            )
         params.add_index("source", index_type="INVERTED")
         # milvus-lite lacks AllocTimestamp, which the client tries while waiting for the
         # indexes (then carries on): keep its server's traceback out of the log
@@ -96,6 +134,17 @@ class MilvusChunks:
 
     def close(self) -> None:
         self.client.close()
+
+    def previous(self) -> MilvusChunks | None:
+        """The collection an earlier version wrote here (its text not `analysed`), whose
+        vectors this one is filled from; None when there is none."""
+        for name in OLD_COLLECTIONS:
+            if self.client.has_collection(name):
+                return MilvusChunks(self.uri, self.dim, name, client=self.client)
+        return None
+
+    def drop(self) -> None:
+        self.client.drop_collection(self.collection)
 
     def __len__(self) -> int:
         rows = self.client.query(self.collection, filter="", output_fields=["count(*)"])
@@ -139,8 +188,8 @@ class MilvusChunks:
         rows = [
             {
                 "id": int(chunk_id),
-                "title": title[:MAX_TEXT],
-                "text": text[:MAX_TEXT],
+                "title": analysed(title)[:MAX_TEXT],
+                "text": analysed(text)[:MAX_TEXT],
                 "source": source[:512],
                 "published": int(when.timestamp()) if when else 0,
                 "dense": vector.astype(np.float32).tolist(),
@@ -185,7 +234,8 @@ class MilvusChunks:
     ) -> dict[int, float]:
         """chunk id -> BM25 of the best `limit` chunks matching any of `terms`: the text's
         plus `title_weight` times the title's (FTS5's column weights)."""
-        if not terms or limit <= 0:
+        query = " ".join(dict.fromkeys(analysed(" ".join(terms)).split()))
+        if not query or limit <= 0:
             return {}
         scores: dict[int, float] = {}
         for field, weight in (("text_sparse", 1.0), ("title_sparse", title_weight)):
@@ -193,7 +243,7 @@ class MilvusChunks:
                 continue
             hits = self.client.search(
                 self.collection,
-                data=[" ".join(terms)],
+                data=[query],
                 anns_field=field,
                 limit=min(limit, 16_384),
                 output_fields=["id"],
