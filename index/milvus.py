@@ -251,7 +251,9 @@ class MilvusChunks:
             )[0]
             for hit in hits:
                 chunk_id = int(hit["id"])
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * max(hit["distance"], 0.0)
+                # a server gives BM25 as is, milvus-lite negated (smaller is nearer)
+                bm25 = abs(float(hit["distance"]))
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * bm25
         return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
 
     def lookup(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
