@@ -116,8 +116,14 @@ class MilvusChunks:
         params = self.client.prepare_index_params()
         params.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS flat
         for name in ("title_sparse", "text_sparse"):
-            # (a server's k1 and b are FTS5's, 1.2 and 0.75; milvus-lite uses k1 = 1.5)
-            params.add_index(name, index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+            # FTS5's k1 and b (a server's defaults; milvus-lite's k1 is 1.5 and it reads only
+            # this nested form, which servers accept too)
+            params.add_index(
+                name,
+                index_type="SPARSE_INVERTED_INDEX",
+                metric_type="BM25",
+                params={"params": {"bm25_k1": 1.2, "bm25_b": 0.75}},
+            )
         params.add_index("source", index_type="INVERTED")
         # milvus-lite lacks AllocTimestamp, which the client tries while waiting for the
         # indexes (then carries on): keep its server's traceback out of the log
