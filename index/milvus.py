@@ -2,14 +2,20 @@
 
 The same reading interface as `index.vectors.Vectors` (dense search with an optional id pool,
 lookups, cosines), plus `text_search`: BM25 computed by Milvus' built-in function on each
-chunk's title and text, so the FTS5 table is not consulted. Milvus reads them as FTS5's porter
-tokenizer would have (`analysed`: diacritics folded, Porter stems), tokenized here rather than
-by a Milvus analyzer: milvus-lite's only tokenizer ignores stemming filters, and a stemmer on
-our side scores the same on milvus-lite and on a server. `MILVUS_URI` is a file path for
-milvus-lite (embedded, one process) or `http://host:19530` for a Milvus server that several
-workers share. The articles and chunk texts stay in the index's SQLite file; Milvus holds one
-row per chunk (id, title, text, outlet, publication time, dense vector, and BM25 sparse vectors
-of the title and the text, weighted as the FTS5 columns are).
+chunk's title and text, so the FTS5 table is not consulted, scoring as FTS5 does:
+- the words are read as FTS5's porter tokenizer reads them (`analysed`: diacritics folded,
+  Porter stems), tokenized here rather than by a Milvus analyzer: milvus-lite's only
+  tokenizer ignores stemming filters, and a stemmer on our side scores the same on
+  milvus-lite and on a server;
+- FTS5 scores a chunk's title and text as one document, a title word counting
+  `RetrievalConfig.title_weight` (0.5) of a text word. Milvus has no field weights, so the
+  BM25 field holds the title once and the text `TEXT_COPIES` (2) times, with k1 doubled:
+  tf/(tf + k1 x norm) is then unchanged, and the scores are FTS5's times a constant (lexical
+  shares are ratios to the best).
+`MILVUS_URI` is a file path for milvus-lite (embedded, one process) or `http://host:19530` for
+a Milvus server that several workers share. The articles and chunk texts stay in the index's
+SQLite file; Milvus holds one row per chunk (id, the analysed words, outlet, publication time,
+dense vector, and the BM25 sparse vector of the words).
 
 Milvus is live, not generational: a batch is upserted (and the chunks it replaces deleted)
 just before its SQLite commit, so a crash between the two leaves vectors of chunks SQLite
@@ -31,6 +37,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
+from index.search.config import RetrievalConfig
+
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
 
@@ -42,8 +50,17 @@ OLD_COLLECTIONS = ("chunks",)
 MAX_TEXT = 16_000  # characters of a chunk kept for BM25 (chunks are ~256 tokens)
 # the stored text is already analysed: Milvus only splits it at the spaces
 ANALYZER = {"tokenizer": "standard", "filter": ["lowercase"]}
+TEXT_COPIES = round(1 / RetrievalConfig.title_weight)  # a title word weighs 1 / TEXT_COPIES
+# FTS5's k1 and b, k1 scaled as the text's term counts are; milvus-lite reads only this
+# nested form (its k1 would be 1.5), which servers accept too
+BM25_PARAMS = {"params": {"bm25_k1": 1.2 * TEXT_COPIES, "bm25_b": 0.75}}
 _TOKEN = re.compile(r"[^\W_]+")
 _stemmers = threading.local()  # a PyStemmer object is not safe to share between threads
+
+
+def _words(title: str, text: str) -> str:
+    """What the BM25 field holds: the title once, the text `TEXT_COPIES` times."""
+    return " ".join([analysed(title[:512]), *[analysed(text[:MAX_TEXT])] * TEXT_COPIES])
 
 
 def analysed(text: str) -> str:
@@ -93,37 +110,33 @@ class MilvusChunks:
 
         schema = self.client.create_schema(auto_id=False)
         schema.add_field("id", DataType.INT64, is_primary=True)
-        for name in ("title", "text"):  # BM25 per field, weighted as FTS5's columns are
-            schema.add_field(
-                name,
-                DataType.VARCHAR,
-                max_length=MAX_TEXT * 4,
-                enable_analyzer=True,
-                analyzer_params=ANALYZER,
+        schema.add_field(
+            "words",
+            DataType.VARCHAR,
+            max_length=65_535,
+            enable_analyzer=True,
+            analyzer_params=ANALYZER,
+        )
+        schema.add_field("words_sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(
+            Function(
+                name="bm25_words",
+                function_type=FunctionType.BM25,
+                input_field_names=["words"],
+                output_field_names=["words_sparse"],
             )
-            schema.add_field(f"{name}_sparse", DataType.SPARSE_FLOAT_VECTOR)
-            schema.add_function(
-                Function(
-                    name=f"bm25_{name}",
-                    function_type=FunctionType.BM25,
-                    input_field_names=[name],
-                    output_field_names=[f"{name}_sparse"],
-                )
-            )
+        )
         schema.add_field("source", DataType.VARCHAR, max_length=512)
         schema.add_field("published", DataType.INT64)  # unix seconds; 0 when unknown
         schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dim)
         params = self.client.prepare_index_params()
         params.add_index("dense", index_type="FLAT", metric_type="IP")  # exact, as FAISS flat
-        for name in ("title_sparse", "text_sparse"):
-            # FTS5's k1 and b (a server's defaults; milvus-lite's k1 is 1.5 and it reads only
-            # this nested form, which servers accept too)
-            params.add_index(
-                name,
-                index_type="SPARSE_INVERTED_INDEX",
-                metric_type="BM25",
-                params={"params": {"bm25_k1": 1.2, "bm25_b": 0.75}},
-            )
+        params.add_index(
+            "words_sparse",
+            index_type="SPARSE_INVERTED_INDEX",
+            metric_type="BM25",
+            params=BM25_PARAMS,
+        )
         params.add_index("source", index_type="INVERTED")
         # milvus-lite lacks AllocTimestamp, which the client tries while waiting for the
         # indexes (then carries on): keep its server's traceback out of the log
@@ -191,8 +204,7 @@ class MilvusChunks:
         rows = [
             {
                 "id": int(chunk_id),
-                "title": analysed(title)[:MAX_TEXT],
-                "text": analysed(text)[:MAX_TEXT],
+                "words": _words(title, text),
                 "source": source[:512],
                 "published": int(when.timestamp()) if when else 0,
                 "dense": vector.astype(np.float32).tolist(),
@@ -238,29 +250,21 @@ class MilvusChunks:
     def text_search(
         self, terms: Sequence[str], title_weight: float, limit: int
     ) -> dict[int, float]:
-        """chunk id -> BM25 of the best `limit` chunks matching any of `terms`: the text's
-        plus `title_weight` times the title's (FTS5's column weights)."""
+        """chunk id -> BM25 of the best `limit` chunks matching any of `terms`, the title
+        weighing `title_weight` (fixed when the chunks were written: `TEXT_COPIES`)."""
         query = " ".join(dict.fromkeys(analysed(" ".join(terms)).split()))
         if not query or limit <= 0:
             return {}
-        scores: dict[int, float] = {}
-        for field, weight in (("text_sparse", 1.0), ("title_sparse", title_weight)):
-            if weight <= 0:
-                continue
-            hits = self.client.search(
-                self.collection,
-                data=[query],
-                anns_field=field,
-                limit=min(limit, 16_384),
-                output_fields=["id"],
-                search_params={"metric_type": "BM25"},
-            )[0]
-            for hit in hits:
-                chunk_id = int(hit["id"])
-                # a server gives BM25 as is, milvus-lite negated (smaller is nearer)
-                bm25 = abs(float(hit["distance"]))
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + weight * bm25
-        return dict(sorted(scores.items(), key=lambda item: -item[1])[:limit])
+        hits = self.client.search(
+            self.collection,
+            data=[query],
+            anns_field="words_sparse",
+            limit=min(limit, 16_384),
+            output_fields=["id"],
+            search_params={"metric_type": "BM25"},
+        )[0]
+        # a server gives BM25 as is, milvus-lite negated (smaller is nearer)
+        return {int(hit["id"]): abs(float(hit["distance"])) for hit in hits}
 
     def lookup(self, ids: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
         """(vectors, found): each chunk's vector, zeros where Milvus has none."""
