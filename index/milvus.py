@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
     from index.vectors import ChunkFields
 
-# (chunks_v2: title and text stored `analysed`; "chunks" held them raw and is migrated)
+# (chunks_v2: the words stored `analysed`; "chunks" held title and text raw and is migrated)
 COLLECTION = "chunks_v2"
 OLD_COLLECTIONS = ("chunks",)
 MAX_TEXT = 16_000  # characters of a chunk kept for BM25 (chunks are ~256 tokens)
