@@ -28,6 +28,7 @@ def eval_index(args: argparse.Namespace, settings: Settings) -> NewsIndex | None
         create=True,
         question_backend=settings.question_backend,
         milvus_uri=paths.milvus_uri(settings.model_copy(update={"data_dir": index_dir})),
+        database_url=args.database_url,
     )
     print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
     evaluate.build_index(index, data)
@@ -98,6 +99,11 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             "--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)"
         )
         q.add_argument("--limit", type=positive_int, help="only the first N questions")
+        q.add_argument(
+            "--database-url",
+            help="the index's rows on this PostgreSQL database (with VECTOR_BACKEND=milvus; "
+            "DATABASE_URL is not used here, so a benchmark never writes to a live bot's)",
+        )
 
     q = benchmarks.add_parser(
         "multihop",

@@ -75,6 +75,27 @@ class Connection:
         return cursor
 
 
+class Result(list):
+    """Rows already fetched, read as a sqlite3 cursor is (`fetchone`, `fetchall`, iteration)."""
+
+    def fetchone(self) -> Any:
+        return self[0] if self else None
+
+    def fetchall(self) -> list[Any]:
+        return list(self)
+
+
+class PooledReads:
+    """What `Database.conn` is on SQLite: each statement runs on a pooled connection
+    (autocommit) and comes back fetched, so a read never holds a connection."""
+
+    def __init__(self, db: PostgresDatabase) -> None:
+        self._db = db
+
+    def execute(self, sql: str, params: Sequence[object] = ()) -> Result:
+        return Result(self._db.query(sql, params))
+
+
 class PostgresDatabase:
     """One store's tables in a PostgreSQL database, with numbered migrations."""
 
@@ -115,6 +136,11 @@ class PostgresDatabase:
         """One atomic transaction (rolled back on any exception)."""
         with self.pool.connection() as conn, conn.transaction():
             yield Connection(conn)
+
+    @property
+    def conn(self) -> PooledReads:
+        """Reads one statement at a time, as `Database.conn`'s per-thread connection."""
+        return PooledReads(self)
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[Any]:
         with self.pool.connection() as conn:

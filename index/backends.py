@@ -1,23 +1,56 @@
-"""Where chunk vectors live: FAISS segment files beside the SQLite index (the embedded default)
-or a Milvus collection (`index.milvus`, the scaled backend). Loading the one, and moving an
-index built on the first to the second without encoding anything again."""
+"""Where an index lives: its rows in a SQLite file (the embedded default) or on PostgreSQL;
+its chunk vectors in FAISS segment files beside the SQLite file or in a Milvus collection
+(`index.milvus`, the scaled backend). Opening them, and moving an index built on the first
+to the second without encoding anything again."""
 
 from __future__ import annotations
 
 import json
 import logging
+import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
+from db.sqlite import ReadOnlyStore, SchemaTooNew, StoreUnavailable
 from index.ingest import NewsIndexError
 from index.milvus import MilvusChunks
 from index.stats import DAMAGED_VECTORS
 from index.store import Store
+from index.store.shared import open_shared
 from index.vectors import Vectors
 
 log = logging.getLogger(__name__)
+
+
+def open_store(
+    db_path: Path, create: bool, database_url: str | None, milvus_uri: str | None
+) -> Store:
+    """The index's rows: the SQLite file `db_path` (made when `create`), or the tables at
+    `database_url` (filled from `db_path` once if it exists), with a clear error for what
+    cannot be used."""
+    if database_url and not milvus_uri:
+        raise NewsIndexError(
+            "the index's articles go to PostgreSQL (DATABASE_URL) only with "
+            "VECTOR_BACKEND=milvus: FAISS files and FTS5 stay on one machine"
+        )
+    if not database_url and not db_path.exists() and not create:
+        raise NewsIndexError(
+            f"no index in {db_path.parent} yet: run `newsbot ingest PATH` first "
+            "(or set NEWSBOT_DATA_DIR to the folder that holds it)"
+        )
+    db_path.parent.mkdir(parents=True, exist_ok=True)  # (and the question model's export)
+    try:
+        return open_shared(database_url, db_path) if database_url else Store(db_path)
+    except (SchemaTooNew, ReadOnlyStore) as exc:
+        raise NewsIndexError(str(exc)) from exc
+    except sqlite3.DatabaseError as exc:
+        reason = exc.reason if isinstance(exc, StoreUnavailable) else exc
+        raise NewsIndexError(
+            f"the index database {db_path} is damaged ({reason}); move the folder away and "
+            "run `newsbot ingest` again"
+        ) from exc
 
 
 def faiss_generation(

@@ -27,9 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
-import threading
-import unicodedata
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -38,6 +35,7 @@ from typing import TYPE_CHECKING, ClassVar
 import numpy as np
 
 from index.search.config import RetrievalConfig
+from index.store.terms import analysed
 
 if TYPE_CHECKING:
     from pymilvus import MilvusClient
@@ -54,32 +52,11 @@ TEXT_COPIES = round(1 / RetrievalConfig.title_weight)  # a title word weighs 1 /
 # FTS5's k1 and b, k1 scaled as the text's term counts are; milvus-lite reads only this
 # nested form (its k1 would be 1.5), which servers accept too
 BM25_PARAMS = {"params": {"bm25_k1": 1.2 * TEXT_COPIES, "bm25_b": 0.75}}
-_TOKEN = re.compile(r"[^\W_]+")
-_stemmers = threading.local()  # a PyStemmer object is not safe to share between threads
 
 
 def _words(title: str, text: str) -> str:
     """What the BM25 field holds: the title once, the text `TEXT_COPIES` times."""
     return " ".join([analysed(title[:512]), *[analysed(text[:MAX_TEXT])] * TEXT_COPIES])
-
-
-def analysed(text: str) -> str:
-    """The text as FTS5's `porter unicode61 remove_diacritics 2` tokenizer indexes it:
-    lower case, accents folded, split at anything not a letter or digit, and tokens of three
-    characters or more reduced to their Porter stem ("stealing" -> "steal")."""
-    folded = text.lower()
-    if not folded.isascii():
-        folded = "".join(
-            c for c in unicodedata.normalize("NFKD", folded) if not unicodedata.combining(c)
-        )
-    tokens = _TOKEN.findall(folded)
-    stemmer = getattr(_stemmers, "porter", None)
-    if stemmer is None:
-        import Stemmer
-
-        stemmer = _stemmers.porter = Stemmer.Stemmer("porter")
-    stems = stemmer.stemWords(tokens)
-    return " ".join(s if len(t) > 2 else t for t, s in zip(tokens, stems, strict=True))
 
 
 class MilvusChunks:

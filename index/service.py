@@ -8,7 +8,6 @@ ingest builds a new one and swaps it in after its commit (Milvus: one live colle
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import replace
@@ -18,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 from corpus.models import Article
-from db.sqlite import ReadOnlyStore, SchemaTooNew, StoreUnavailable
 from index import backends
 from index import ingest as writing
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
@@ -29,7 +27,7 @@ from index.query import QueryIntent
 from index.question_encoder import QuestionEncoder, load_or_export
 from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.stats import IndexStats
-from index.store import ArticleRow, Store
+from index.store import ArticleRow
 from index.vectors import Vectors
 
 DB_NAME = "news.sqlite"
@@ -57,29 +55,14 @@ class NewsIndex:
         config: RetrievalConfig | None = None,
         max_chunk_tokens: int = 256,
         milvus_uri: str | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.data_dir = Path(data_dir)
         self.model_name = model
         self.max_chunk_tokens = max_chunk_tokens
-        db_path = self.data_dir / DB_NAME
-        if not db_path.exists():
-            if not create:
-                raise NewsIndexError(
-                    f"no index in {self.data_dir} yet: run `newsbot ingest PATH` first "
-                    "(or set NEWSBOT_DATA_DIR to the folder that holds it)"
-                )
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-        try:
-            self.store = Store(db_path)
-            stored_model = self.store.get_meta("model")
-        except (SchemaTooNew, ReadOnlyStore) as exc:
-            raise NewsIndexError(str(exc)) from exc
-        except sqlite3.DatabaseError as exc:
-            reason = exc.reason if isinstance(exc, StoreUnavailable) else exc
-            raise NewsIndexError(
-                f"the index database {db_path} is damaged ({reason}); move the folder away and "
-                "run `newsbot ingest` again"
-            ) from exc
+        self.database_url = database_url  # the index's rows on PostgreSQL, not in data_dir
+        self.store = backends.open_store(self.data_dir / DB_NAME, create, database_url, milvus_uri)
+        stored_model = self.store.get_meta("model")
         if stored_model and stored_model != model:
             raise NewsIndexError(
                 f"the index in {self.data_dir} was built with the embedding model "
@@ -379,7 +362,8 @@ class NewsIndex:
 
     def stats(self) -> IndexStats:
         first, last = self.store.published_range()
-        size = sum(p.stat().st_size for p in self.data_dir.iterdir() if p.is_file())
+        files = self.data_dir.iterdir() if self.data_dir.is_dir() else ()
+        size = sum(p.stat().st_size for p in files if p.is_file())
         dim = self.store.get_meta("dim")
         return IndexStats(
             articles=self.store.article_count(),

@@ -34,7 +34,15 @@ def open_index(settings: Settings, *, create: bool = False, serving: bool = Fals
         question_backend=settings.question_backend,
         ingest_threads=serving_ingest_threads() if serving else None,
         milvus_uri=milvus_uri(settings),
+        database_url=index_database_url(settings),
     )
+
+
+def index_database_url(settings: Settings) -> str | None:
+    """The index's rows go to PostgreSQL with the other shared stores when its vectors and
+    BM25 are on Milvus; with FAISS (files on one machine) they stay in `DATA_DIR`."""
+    location = shared_location(settings, "")
+    return location if isinstance(location, str) and settings.vector_backend == "milvus" else None
 
 
 def milvus_uri(settings: Settings) -> str | None:

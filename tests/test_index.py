@@ -1,5 +1,6 @@
 """Ingest and ask with the real model, FAISS and SQLite in a temporary data directory; the
-tests on `news_index` run again with vectors and BM25 on Milvus (milvus-lite)."""
+tests on `news_index` run again with vectors and BM25 on Milvus (milvus-lite), and with those
+and the articles on PostgreSQL (several machines' setup)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,11 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+from postgres import fresh_database
 
 from corpus.models import Article
 from index import NewsIndex, NewsIndexError
@@ -23,21 +26,32 @@ from index.search import Filters
 QUESTION = "Where did Turkey and Israel hold their talks?"
 
 
-@pytest.fixture(params=["faiss", "milvus"])
+@pytest.fixture(params=["faiss", "milvus", "milvus-postgres"])
 def news_index(
     request: pytest.FixtureRequest,
     data_dir: Path,
     embedder: Embedder,
     questions: OnnxQuestionEncoder,
 ) -> Iterator[NewsIndex]:
-    """An empty index on each backend: FAISS files + FTS5, or Milvus (vectors and BM25)."""
-    uri = None
-    if request.param == "milvus":
-        pytest.importorskip("pymilvus", reason="Milvus needs the scale extra")
-        uri = str(data_dir.parent / "milvus.db")
-    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions, milvus_uri=uri)
-    yield index
-    index.close()
+    """An empty index on each backend: FAISS files + FTS5, or Milvus (vectors and BM25) with
+    the articles in SQLite or on PostgreSQL."""
+    with ExitStack() as stack:
+        uri = url = None
+        if request.param.startswith("milvus"):
+            pytest.importorskip("pymilvus", reason="Milvus needs the scale extra")
+            uri = str(data_dir.parent / "milvus.db")
+        if request.param.endswith("postgres"):
+            url = stack.enter_context(fresh_database())
+        index = NewsIndex(
+            data_dir,
+            create=True,
+            embedder=embedder,
+            questions=questions,
+            milvus_uri=uri,
+            database_url=url,
+        )
+        yield index
+        index.close()
 
 
 def filler_articles(count: int, prefix: str = "Filler") -> list[Article]:
@@ -177,7 +191,12 @@ def test_index_built_with_another_model_is_refused(
 ) -> None:
     news_index.ingest([seed_article])
     with pytest.raises(NewsIndexError, match="built with the embedding model"):
-        NewsIndex(news_index.data_dir, model="some-other-model")
+        NewsIndex(
+            news_index.data_dir,
+            model="some-other-model",
+            milvus_uri=news_index.milvus_uri,
+            database_url=news_index.database_url,
+        )
 
 
 def test_missing_and_corrupt_data_dir(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ class Generation:
         for term in terms:
             df = self.df.get(term)
             if df is None:
-                df = self.df[term] = self.store.matching_chunks(f'text:"{term}"') or 0
+                df = self.df[term] = self.store.term_chunks(term)
             weights[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
         return weights
 
@@ -75,11 +75,12 @@ class Generation:
         return self.df.get(term, 1) == 0
 
     def mentions(self, name: str) -> int:
-        """How many chunks mention a name as a phrase (FTS5 applies the same tokenizer); -1
-        when FTS5 cannot read it."""
-        phrase = '"' + " ".join(words(name)) + '"'
-        count = self.df.get(phrase)
+        """How many chunks mention a name as a phrase (the store applies the same tokenizer);
+        -1 when it cannot be read as words."""
+        phrase = " ".join(words(name))
+        key = f'"{phrase}"'
+        count = self.df.get(key)
         if count is None:
-            found = self.store.matching_chunks(phrase)
-            count = self.df[phrase] = -1 if found is None else found
+            found = self.store.phrase_chunks(phrase)
+            count = self.df[key] = -1 if found is None else found
         return count

@@ -1,34 +1,51 @@
-"""SQLite storage: articles, chunks and an FTS5 (BM25) table over the chunk text.
+"""The index's rows: articles, chunks and an FTS5 (BM25) table over the chunk text.
 
-One database file in the data directory, opened through `db.sqlite.Database` (per-thread
+One SQLite file in the data directory, opened through `db.sqlite.Database` (per-thread
 connections, numbered migrations in `schema.py`). WAL mode, so readers never wait for a writer
 and never see half of an ingest: every ingest batch is one transaction, and the FAISS
 generation that matches the committed rows is recorded in the same transaction
-(`meta.generation`). All of the index's SQL lives in this package.
+(`meta.generation`). Or, for several workers on several machines, the same tables on a
+PostgreSQL server (`db.postgres`; Milvus then ranks by BM25, and each chunk keeps its terms
+for the counts FTS5 gives). All of the index's SQL lives in this package.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from contextlib import AbstractContextManager
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from db.postgres import PostgresDatabase, is_postgres_url
 from db.sqlite import Database
 from index.store.articles import ArticleReads
 from index.store.rows import ArticleRow, ChunkRow, body_hash, iso, parse_iso
-from index.store.schema import MIGRATIONS
+from index.store.schema import MIGRATIONS, POSTGRES_MIGRATIONS
 from index.store.words import WordReads
+
+WRITER_LOCK = zlib.crc32(b"newsbot-index-writer")
 
 __all__ = ["MIGRATIONS", "ArticleRow", "ChunkRow", "Store", "body_hash", "iso", "parse_iso"]
 
 
 class Store(ArticleReads, WordReads):
-    """Thread-safe access to the index database: one connection per thread."""
+    """Thread-safe access to the index database: a SQLite file (one connection per thread)
+    or a `postgresql://` URL (a pool)."""
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, location: Path | str) -> None:
+        self.db: Database | PostgresDatabase
+        if is_postgres_url(location):
+            self.db = PostgresDatabase(
+                str(location), POSTGRES_MIGRATIONS, store="index", what="index database"
+            )
+            self.path: Path | str = self.db.path
+            self.postgres = True
+            return
+        self.path = Path(location)
+        self.postgres = False
         self.db = Database(
-            path,
+            self.path,
             MIGRATIONS,
             what="index database",
             foreign_keys=True,
@@ -40,13 +57,14 @@ class Store(ArticleReads, WordReads):
         """This thread's connection."""
         return self.db.conn
 
-    def write(self) -> AbstractContextManager[sqlite3.Connection]:
-        """One atomic write transaction (rolled back on any exception)."""
-        return self.db.write()
-
-    def snapshot(self) -> AbstractContextManager[sqlite3.Connection]:
-        """A consistent read view across several queries."""
-        return self.db.snapshot()
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One atomic write transaction (rolled back on any exception), one writer at a
+        time: SQLite's write lock, or on PostgreSQL a lock held to the commit."""
+        with self.db.write() as conn:
+            if self.postgres:
+                conn.execute("SELECT pg_advisory_xact_lock(?)", (WRITER_LOCK,))
+            yield conn  # type: ignore[misc]
 
     @property
     def version(self) -> int:
@@ -59,7 +77,7 @@ class Store(ArticleReads, WordReads):
 
     @property
     def open_connections(self) -> int:
-        return self.db.open_connections
+        return 0 if isinstance(self.db, PostgresDatabase) else self.db.open_connections
 
     def close(self) -> None:
         """Close every thread's connection."""

@@ -11,6 +11,7 @@ from typing import Protocol
 
 from corpus.models import Article
 from index.store.rows import ArticleRow, ChunkRow, body_hash, iso, parse_iso, rows_in
+from index.store.terms import tsvector
 from index.store.words import count_words
 
 _ARTICLE = "id, title, source, url, published_at, highlights, ingested_at"
@@ -43,7 +44,7 @@ def filter_where(filters: ArticleFilter) -> tuple[str, list[object]]:
         marks = ",".join("?" * len(filters.article_ids))
         clauses.append(f"a.id IN ({marks})")
         params.extend(filters.article_ids)
-    return " AND ".join(clauses) or "1", params
+    return " AND ".join(clauses) or "TRUE", params
 
 
 class ArticleReads:
@@ -67,7 +68,8 @@ class ArticleReads:
             ids = [row[0] for row in conn.execute(
                 "SELECT id FROM chunks WHERE article_id=?", (article_id,)
             )]  # fmt: skip
-            conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
+            if isinstance(conn, sqlite3.Connection):  # PostgreSQL's terms go with the rows
+                conn.executemany("DELETE FROM chunks_fts WHERE rowid=?", [(i,) for i in ids])
             texts = [row[0] for row in conn.execute(
                 "SELECT text FROM chunks WHERE article_id=?", (article_id,)
             )]  # fmt: skip
@@ -101,17 +103,25 @@ class ArticleReads:
             ),
         )
         ids: list[int] = []
+        fts5 = isinstance(conn, sqlite3.Connection)
+        title_terms = "" if fts5 else tsvector(article.title)
         for position, text in enumerate(chunk_texts):
-            cursor = conn.execute(
-                "INSERT INTO chunks(article_id, position, text) VALUES (?,?,?)",
-                (article.id, position, text),
-            )
-            chunk_id = int(cursor.lastrowid or 0)
-            conn.execute(
-                "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)",
-                (chunk_id, article.title, text),
-            )
-            ids.append(chunk_id)
+            if fts5:
+                row = conn.execute(
+                    "INSERT INTO chunks(article_id, position, text) VALUES (?,?,?) RETURNING id",
+                    (article.id, position, text),
+                ).fetchone()
+                conn.execute(
+                    "INSERT INTO chunks_fts(rowid, title, text) VALUES (?,?,?)",
+                    (row[0], article.title, text),
+                )
+            else:
+                row = conn.execute(
+                    "INSERT INTO chunks(article_id, position, text, title_terms, text_terms)"
+                    " VALUES (?,?,?,?::tsvector,?::tsvector) RETURNING id",
+                    (article.id, position, text, title_terms, tsvector(text)),
+                ).fetchone()
+            ids.append(int(row[0]))
         count_words(conn, chunk_texts, 1)
         return ids
 

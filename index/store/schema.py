@@ -106,3 +106,49 @@ MIGRATIONS: tuple[Migration, ...] = (
     # user_version is the schema's version now; the old meta row was never read
     ("DELETE FROM meta WHERE key = 'schema_version'",),
 )
+
+
+# The same tables on PostgreSQL (`DATABASE_URL` with VECTOR_BACKEND=milvus, where Milvus ranks
+# by BM25): instead of the FTS5 table, each chunk holds its title's and text's tokens as FTS5
+# reads them (`index.store.terms`), so term and phrase counts are FTS5's. Text compares and
+# sorts by code point (COLLATE "C"), as in SQLite.
+POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        'CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL)',
+        """CREATE TABLE articles (
+            id TEXT COLLATE "C" PRIMARY KEY,
+            title TEXT NOT NULL,
+            source TEXT COLLATE "C",
+            url TEXT,
+            author TEXT,
+            published_at TEXT COLLATE "C",
+            updated_at TEXT,
+            category TEXT,
+            highlights TEXT NOT NULL DEFAULT '[]',
+            body TEXT NOT NULL,
+            content_hash TEXT NOT NULL,
+            body_hash TEXT NOT NULL,
+            ingested_at TEXT COLLATE "C" NOT NULL
+        )""",
+        "CREATE INDEX articles_published ON articles(published_at)",
+        "CREATE INDEX articles_source ON articles(lower(source))",
+        "CREATE INDEX articles_body_hash ON articles(body_hash)",
+        "CREATE INDEX articles_ingested ON articles(ingested_at)",
+        """CREATE TABLE chunks (
+            id BIGSERIAL PRIMARY KEY,
+            article_id TEXT COLLATE "C" NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+            position INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            title_terms TSVECTOR NOT NULL,
+            text_terms TSVECTOR NOT NULL
+        )""",
+        "CREATE INDEX chunks_article ON chunks(article_id)",
+        "CREATE INDEX chunks_title_terms ON chunks USING GIN (title_terms)",
+        "CREATE INDEX chunks_text_terms ON chunks USING GIN (text_terms)",
+        'CREATE TABLE vocabulary (word TEXT COLLATE "C" PRIMARY KEY, chunks INTEGER NOT NULL)',
+        """CREATE TABLE sentence_vectors (
+            chunk_id BIGINT PRIMARY KEY REFERENCES chunks(id) ON DELETE CASCADE,
+            vectors BYTEA NOT NULL
+        )""",
+    ),
+)

@@ -11,6 +11,7 @@ import numpy as np
 
 from index.store.rows import rows_in
 from index.store.schema import MISSING_SENTENCE_VECTORS
+from index.store.terms import tsquery_phrase
 from index.text import vocabulary_words
 
 
@@ -18,9 +19,9 @@ def count_words(conn: sqlite3.Connection, texts: Iterable[str], sign: int) -> No
     """Add (sign 1) or take away (-1) the chunks' words from the vocabulary."""
     counts = Counter(word for text in texts for word in set(vocabulary_words(text)))
     conn.executemany(
-        "INSERT INTO vocabulary(word, chunks) VALUES (?, max(?, 0)) "
-        "ON CONFLICT(word) DO UPDATE SET chunks = max(chunks + ?, 0)",
-        ((word, sign * n, sign * n) for word, n in counts.items()),
+        "INSERT INTO vocabulary(word, chunks) VALUES (?, ?) ON CONFLICT(word) DO UPDATE"
+        " SET chunks = CASE WHEN vocabulary.chunks + ? > 0 THEN vocabulary.chunks + ? ELSE 0 END",
+        [(word, max(sign * n, 0), sign * n, sign * n) for word, n in counts.items()],
     )
     if sign < 0:
         conn.execute("DELETE FROM vocabulary WHERE chunks = 0")
@@ -30,6 +31,7 @@ class WordReads:
     """Vocabulary, full-text and sentence-vector queries (mixed into `Store`)."""
 
     conn: sqlite3.Connection
+    postgres: bool
 
     # -- vocabulary -------------------------------------------------------------------------
 
@@ -68,8 +70,21 @@ class WordReads:
             return {}
         return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
 
-    def matching_chunks(self, query: str) -> int | None:
-        """How many chunks an FTS5 query matches; None when FTS5 cannot parse it."""
+    def term_chunks(self, term: str) -> int:
+        """How many chunks hold the term in their text (stemmed as FTS5 stems it)."""
+        if self.postgres:
+            return self._terms_count("text_terms @@ ?::tsquery", term) or 0
+        return self._fts5_count(f'text:"{term}"') or 0
+
+    def phrase_chunks(self, phrase: str) -> int | None:
+        """How many chunks hold the phrase in their title or text; None when it cannot be
+        read as words."""
+        if self.postgres:
+            where = "title_terms @@ ?::tsquery OR text_terms @@ ?::tsquery"
+            return self._terms_count(where, phrase)
+        return self._fts5_count(f'"{phrase}"')
+
+    def _fts5_count(self, query: str) -> int | None:
         try:
             row = self.conn.execute(
                 "SELECT count(*) FROM chunks_fts WHERE chunks_fts MATCH ?", (query,)
@@ -77,6 +92,13 @@ class WordReads:
         except sqlite3.OperationalError:
             return None
         return int(row[0])
+
+    def _terms_count(self, where: str, text: str) -> int | None:
+        query = tsquery_phrase(text)
+        if query is None:
+            return None
+        sql = f"SELECT count(*) FROM chunks WHERE {where}"
+        return int(self.conn.execute(sql, [query] * where.count("?")).fetchone()[0])
 
     # -- sentence vectors -------------------------------------------------------------------
 
