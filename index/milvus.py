@@ -14,12 +14,13 @@ chunk's title and text, so the FTS5 table is not consulted, scoring as FTS5 does
   shares are ratios to the best).
 `MILVUS_URI` is a file path for milvus-lite (embedded, one process) or `http://host:19530` for
 a Milvus server that several workers share. The articles and chunk texts stay in the index's
-SQLite file; Milvus holds one row per chunk (id, the analysed words, outlet, publication time,
-dense vector, and the BM25 sparse vector of the words).
+store (its SQLite file, or PostgreSQL with DATABASE_URL); Milvus holds one row per chunk (id,
+the analysed words, outlet, publication time, dense vector, and the BM25 sparse vector of the
+words).
 
 Milvus is live, not generational: a batch is upserted (and the chunks it replaces deleted)
-just before its SQLite commit, so a crash between the two leaves vectors of chunks SQLite
-does not have (ignored: search results are read through SQLite) or, for an updated article,
+just before the store's commit, so a crash between the two leaves vectors of chunks the store
+does not have (ignored: search results are read through the store) or, for an updated article,
 its old chunks without vectors until it is ingested again.
 """
 
