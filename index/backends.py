@@ -42,7 +42,9 @@ def open_store(
         )
     db_path.parent.mkdir(parents=True, exist_ok=True)  # (and the question model's export)
     try:
-        return open_shared(database_url, db_path) if database_url else Store(db_path)
+        store = open_shared(database_url, db_path) if database_url else Store(db_path)
+        store.get_meta("model")  # a damaged file shows on first use
+        return store
     except (SchemaTooNew, ReadOnlyStore) as exc:
         raise NewsIndexError(str(exc)) from exc
     except sqlite3.DatabaseError as exc:
