@@ -18,12 +18,17 @@ SHOWN_OUTLETS = 20
 
 
 def cmd_stats(args: argparse.Namespace, settings: Settings) -> int:
-    stats = paths.open_index(settings).stats()
+    index = paths.open_index(settings)
+    stats = index.stats()
     if args.json:
         data = stats.to_dict() | {"sources": [[s, n] for s, n, _ in stats.sources]}
         print(json.dumps(data, indent=2))
         return 0
     print(f"data directory: {settings.data_dir}")
+    if index.store.postgres:
+        print(f"articles and chunks: {index.store.path}")  # (the URL without its password)
+    if index.milvus_uri:
+        print(f"vectors and BM25: Milvus at {index.milvus_uri}")
     print(
         f"{plural(stats.articles, 'article')}, {plural(stats.chunks, 'chunk')}, "
         f"{plural(len(stats.sources), 'outlet')}"

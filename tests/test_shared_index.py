@@ -166,3 +166,28 @@ def test_a_worker_finds_what_another_process_ingested_after_a_reload(
 def test_the_rows_go_to_postgresql_only_with_milvus(tmp_path: Path) -> None:
     with pytest.raises(NewsIndexError, match="VECTOR_BACKEND=milvus"):
         NewsIndex(tmp_path, create=True, database_url="postgresql://nowhere/none")
+
+
+def test_the_command_line_keeps_the_index_on_postgresql_when_told(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`newsbot ingest`, `ask` and `stats` with DATABASE_URL and VECTOR_BACKEND=milvus: the
+    data folder holds no index file; stats says where the articles are (no password)."""
+    from cli.main import main
+    from corpus.loaders import seed_path
+
+    data_dir = tmp_path / "data"
+    with fresh_database() as url:
+        secret = url.replace("postgres@", "postgres:hunter2@")
+        monkeypatch.setenv("NEWSBOT_DATA_DIR", str(data_dir))
+        monkeypatch.setenv("VECTOR_BACKEND", "milvus")
+        monkeypatch.setenv("DATABASE_URL", secret)
+        assert main(["ingest", str(seed_path())]) == 0
+        assert "1 new" in capsys.readouterr().out
+        assert not (data_dir / "news.sqlite").exists()
+        assert main(["ask", "Turkey Israel talks Azerbaijan"]) == 0
+        assert "Turkey and Israel negotiate" in capsys.readouterr().out
+        assert main(["stats"]) == 0
+        out = capsys.readouterr().out
+        assert "1 article," in out and "articles and chunks: postgresql://postgres:***@" in out
+        assert "hunter2" not in out and "Milvus at" in out
