@@ -89,8 +89,10 @@ def test_the_rows_on_postgresql_count_words_and_phrases_as_fts5_does(
             ours, theirs = shared.answer(question), local.answer(question)
             assert ours.found == theirs.found
             assert [c.title for c in ours.citations][:1] == [c.title for c in theirs.citations][:1]
+        assert shared.store.term_chunks("azerbaijan") == local.store.term_chunks("azerbaijan") > 0
         assert shared.remove(seed_article.id)
         assert shared.store.phrase_chunks("Turkey and Israel") == 0
+        assert shared.store.term_chunks("azerbaijan") == 0  # its counts went with it
         shared.close()
     local.close()
 

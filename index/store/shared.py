@@ -12,6 +12,7 @@ from typing import TypeVar
 
 from index.store import Store
 from index.store.terms import tsvector
+from index.store.words import count_words
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -41,7 +42,8 @@ def open_shared(url: str, local: Path) -> Store:
 
 def copy_index(source: Store, target: Store) -> int:
     """Every row of `source` (SQLite) into `target` (PostgreSQL) in one transaction, chunk
-    ids kept (Milvus keys its rows by them), each chunk's terms computed on the way. Does
+    ids kept (Milvus keys its rows by them), each chunk's terms and the vocabulary counted on
+    the way. Does
     nothing when `target` holds articles already (another worker copied first). Returns the
     articles copied."""
     with target.write() as conn:
@@ -65,6 +67,7 @@ def copy_index(source: Store, target: Store) -> int:
             " JOIN articles a ON a.id = c.article_id ORDER BY c.id"
         )
         for batch in _batches(chunks):
+            count_words(conn, [text for _, _, _, text, _ in batch], 1)
             conn.executemany(
                 "INSERT INTO chunks(id, article_id, position, text, title_terms, text_terms)"
                 " VALUES (?,?,?,?,?::tsvector,?::tsvector)",
@@ -82,8 +85,6 @@ def copy_index(source: Store, target: Store) -> int:
                 "INSERT INTO sentence_vectors(chunk_id, vectors) VALUES (?, ?)",
                 [tuple(row) for row in batch],
             )
-        for batch in _batches(reads.execute("SELECT word, chunks FROM vocabulary")):
-            conn.executemany(
-                "INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", [tuple(r) for r in batch]
-            )
+    with target.write() as conn:
+        conn.execute("ANALYZE")  # the planner's counts, before the first search
     return copied

@@ -11,20 +11,30 @@ import numpy as np
 
 from index.store.rows import rows_in
 from index.store.schema import MISSING_SENTENCE_VECTORS
-from index.store.terms import tsquery_phrase
+from index.store.terms import analysed, tsquery_phrase
 from index.text import vocabulary_words
 
 
 def count_words(conn: sqlite3.Connection, texts: Iterable[str], sign: int) -> None:
-    """Add (sign 1) or take away (-1) the chunks' words from the vocabulary."""
-    counts = Counter(word for text in texts for word in set(vocabulary_words(text)))
+    """Add (sign 1) or take away (-1) the chunks' words from the vocabulary; on PostgreSQL
+    their terms from the term counts too."""
+    texts = list(texts)
+    _add(conn, "vocabulary", "word", (set(vocabulary_words(text)) for text in texts), sign)
+    if not isinstance(conn, sqlite3.Connection):
+        _add(conn, "term_counts", "term", (set(analysed(text).split()) for text in texts), sign)
+
+
+def _add(
+    conn: sqlite3.Connection, table: str, key: str, each: Iterable[set[str]], sign: int
+) -> None:
+    counts = Counter(word for words in each for word in words)
     conn.executemany(
-        "INSERT INTO vocabulary(word, chunks) VALUES (?, ?) ON CONFLICT(word) DO UPDATE"
-        " SET chunks = CASE WHEN vocabulary.chunks + ? > 0 THEN vocabulary.chunks + ? ELSE 0 END",
+        f"INSERT INTO {table}({key}, chunks) VALUES (?, ?) ON CONFLICT({key}) DO UPDATE"
+        f" SET chunks = CASE WHEN {table}.chunks + ? > 0 THEN {table}.chunks + ? ELSE 0 END",
         [(word, max(sign * n, 0), sign * n, sign * n) for word, n in counts.items()],
     )
     if sign < 0:
-        conn.execute("DELETE FROM vocabulary WHERE chunks = 0")
+        conn.execute(f"DELETE FROM {table} WHERE chunks = 0")
 
 
 class WordReads:
@@ -72,9 +82,13 @@ class WordReads:
 
     def term_chunks(self, term: str) -> int:
         """How many chunks hold the term in their text (stemmed as FTS5 stems it)."""
-        if self.postgres:
-            return self._terms_count("text_terms @@ ?::tsquery", term) or 0
-        return self._fts5_count(f'text:"{term}"') or 0
+        if not self.postgres:
+            return self._fts5_count(f'text:"{term}"') or 0
+        tokens = analysed(term).split()
+        if len(tokens) == 1:
+            row = self.conn.execute("SELECT chunks FROM term_counts WHERE term=?", tokens)
+            return int((row.fetchone() or (0,))[0])
+        return self._terms_count("text_terms @@ ?::tsquery", term) or 0  # "covid-19"
 
     def phrase_chunks(self, phrase: str) -> int | None:
         """How many chunks hold the phrase in their title or text; None when it cannot be
