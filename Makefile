@@ -23,8 +23,14 @@ run: setup
 		$(VENV)/bin/newsbot chat; \
 	fi
 
+# Then the tests built on the `news_index` fixture again, on the scaled backend (vectors and
+# BM25 on milvus-lite, the articles on the PostgreSQL server); test_index runs all three itself.
+SCALED_TESTS := tests/test_crowd.py tests/test_digest_select.py tests/test_flood.py \
+	tests/test_index_threads.py tests/test_poller.py tests/test_ranking.py tests/test_storage_faults.py
+
 test: setup
 	$(PY) -m pytest -q
+	NEWSBOT_TEST_BACKEND=milvus-postgres $(PY) -m pytest -q $(SCALED_TESTS)
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import pytest
+from postgres import fresh_database
 
 from corpus.loaders import load_path, seed_path
 from corpus.models import Article
@@ -14,6 +18,8 @@ from index.question_encoder import OnnxQuestionEncoder, export
 
 REPO = Path(__file__).resolve().parent.parent
 NEWSDATA = REPO.parent / "shared" / "newsdata"
+BACKENDS = ("faiss", "milvus", "milvus-postgres")
+BACKEND = os.environ.get("NEWSBOT_TEST_BACKEND", "faiss")
 
 
 @pytest.fixture(scope="session")
@@ -40,10 +46,40 @@ def data_dir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def news_index(data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder) -> NewsIndex:
-    index = NewsIndex(data_dir, create=True, embedder=embedder, questions=questions)
-    yield index
-    index.close()
+def news_index(
+    data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder
+) -> Iterator[NewsIndex]:
+    """An empty index on the backend `NEWSBOT_TEST_BACKEND` names (`make test-scale`)."""
+    with backend_index(BACKEND, data_dir, embedder, questions) as index:
+        yield index
+
+
+@contextmanager
+def backend_index(
+    backend: str, data_dir: Path, embedder: Embedder, questions: OnnxQuestionEncoder
+) -> Iterator[NewsIndex]:
+    """An empty index on `backend`: faiss (FAISS files + FTS5 in SQLite), milvus (vectors and
+    BM25 on milvus-lite, articles in SQLite) or milvus-postgres (and the articles on the
+    PostgreSQL server, in a database of its own)."""
+    if backend not in BACKENDS:
+        raise ValueError(f"NEWSBOT_TEST_BACKEND must be one of {BACKENDS}, not {backend!r}")
+    with ExitStack() as stack:
+        uri = url = None
+        if backend.startswith("milvus"):
+            pytest.importorskip("pymilvus", reason="Milvus needs the scale extra")
+            uri = str(data_dir.parent / "milvus.db")
+        if backend.endswith("postgres"):
+            url = stack.enter_context(fresh_database())
+        index = NewsIndex(
+            data_dir,
+            create=True,
+            embedder=embedder,
+            questions=questions,
+            milvus_uri=uri,
+            database_url=url,
+        )
+        stack.callback(index.close)
+        yield index
 
 
 @pytest.fixture

@@ -11,11 +11,10 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
-from postgres import fresh_database
+from conftest import BACKENDS, backend_index
 
 from corpus.models import Article
 from index import NewsIndex, NewsIndexError
@@ -26,7 +25,7 @@ from index.search import Filters
 QUESTION = "Where did Turkey and Israel hold their talks?"
 
 
-@pytest.fixture(params=["faiss", "milvus", "milvus-postgres"])
+@pytest.fixture(params=BACKENDS)
 def news_index(
     request: pytest.FixtureRequest,
     data_dir: Path,
@@ -35,23 +34,8 @@ def news_index(
 ) -> Iterator[NewsIndex]:
     """An empty index on each backend: FAISS files + FTS5, or Milvus (vectors and BM25) with
     the articles in SQLite or on PostgreSQL."""
-    with ExitStack() as stack:
-        uri = url = None
-        if request.param.startswith("milvus"):
-            pytest.importorskip("pymilvus", reason="Milvus needs the scale extra")
-            uri = str(data_dir.parent / "milvus.db")
-        if request.param.endswith("postgres"):
-            url = stack.enter_context(fresh_database())
-        index = NewsIndex(
-            data_dir,
-            create=True,
-            embedder=embedder,
-            questions=questions,
-            milvus_uri=uri,
-            database_url=url,
-        )
+    with backend_index(request.param, data_dir, embedder, questions) as index:
         yield index
-        index.close()
 
 
 def filler_articles(count: int, prefix: str = "Filler") -> list[Article]:

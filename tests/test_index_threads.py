@@ -75,7 +75,12 @@ def test_searches_while_ingests_switch_generations(news_index: NewsIndex) -> Non
 def test_an_ingest_builds_on_what_another_process_committed(
     news_index: NewsIndex, embedder: Embedder
 ) -> None:
-    other = NewsIndex(news_index.data_dir, embedder=embedder)  # another process, opened now
+    other = NewsIndex(  # another process (or machine), opened now
+        news_index.data_dir,
+        embedder=embedder,
+        milvus_uri=news_index.milvus_uri,
+        database_url=news_index.database_url,
+    )
     news_index.ingest([story(1)])
     other.ingest([story(2)])  # its in-memory generation is stale: it picks up the newer one
     stats = other.stats()
