@@ -9,6 +9,7 @@ import json
 import logging
 import sqlite3
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -113,11 +114,16 @@ def open_milvus(uri: str, dim: int, store: Store, faiss: Callable[[], Vectors]) 
     an earlier version wrote, has its vectors copied over once (an empty collection beside
     chunks in SQLite). The earlier collection is dropped once copied."""
     milvus = MilvusChunks(uri, dim)
-    if not len(milvus) and store.chunk_count():
-        old = milvus.previous()
-        count = copy_to_milvus(store, old if old is not None else faiss(), milvus)
-        where = "the FAISS files" if old is None else f"the {old.collection!r} collection"
-        log.info("copied %d chunk vectors from %s to Milvus", count, where)
-        if old is not None:
-            old.drop()
+    if len(milvus) or not store.chunk_count():
+        return milvus
+    # workers starting together on PostgreSQL: one copies, holding the writer lock; the
+    # others wait for it and find the collection filled
+    with store.write() if store.postgres else nullcontext():
+        if not len(milvus):
+            old = milvus.previous()
+            count = copy_to_milvus(store, old if old is not None else faiss(), milvus)
+            where = "the FAISS files" if old is None else f"the {old.collection!r} collection"
+            log.info("copied %d chunk vectors from %s to Milvus", count, where)
+            if old is not None:
+                old.drop()
     return milvus
