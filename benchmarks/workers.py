@@ -2,7 +2,7 @@
 to reply for 50 chats at once with 1 and 2 workers, and 1,000 digests due at once over 3.
 
 Usage: python benchmarks/workers.py --index-dir DIR [--chats 50] [--rounds 4]
-           [--workers 1,2] [--digests 1000] [--digest-workers 3] [--milvus-uri URI]
+           [--workers 1,2] [--digests 1000] [--digest-workers 3] [--milvus-uri URI] [--bare]
 
 Each run starts its workers as processes (the command `newsbot serve --webhook` with
 DATABASE_URL set to a fresh PostgreSQL database, WORKER_NAME and BOT_WORKERS), a round-robin
@@ -10,6 +10,8 @@ balancer in front of them (`emulator.balancer`) and the Bot API emulator posting
 `--chats` private chats asks `--rounds` questions from the everyday set one after the other
 (the next when the answer came). The digest run subscribes `--digests` chats due now and counts
 what arrives: sent once, twice, lost, and 429s from the emulator's flood limits.
+`--bare` first runs as many processes answering with the index alone (no Telegram, emulator or
+database): the most this machine's cores allow, the ceiling for the workers' speed-up.
 `--milvus-uri http://host:19530` runs the workers on a Milvus server (milvus-lite is one
 process only); the index folder must then have been opened once with that URI.
 """
@@ -174,6 +176,47 @@ async def digests(args: argparse.Namespace) -> dict:
     }
 
 
+# one process answering with the index alone: no Telegram, no emulator, no database server
+_BARE = """
+import json, sys, time
+from index import NewsIndex
+index = NewsIndex(sys.argv[1])
+questions = json.loads(sys.argv[2])
+index.answer(questions[0])
+print("ready", flush=True)
+sys.stdin.readline()
+began = time.perf_counter()
+for question in questions:
+    index.answer(question)
+print(time.perf_counter() - began, flush=True)
+"""
+
+
+def bare_ceiling(index_dir: Path, processes: int, questions: list[str]) -> dict[str, object]:
+    """Answers/s of `processes` processes answering the same questions with the index alone,
+    started together: what this machine's cores allow before any bot overhead."""
+    import subprocess
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    argv = [sys.executable, "-c", _BARE, str(index_dir), json.dumps(questions)]
+    procs = [
+        subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+        for _ in range(processes)
+    ]
+    for proc in procs:
+        assert proc.stdout and proc.stdout.readline().strip() == "ready"
+    began = time.perf_counter()
+    for proc in procs:
+        assert proc.stdin
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    for proc in procs:
+        proc.communicate()
+    seconds = time.perf_counter() - began
+    answers = processes * len(questions)
+    return {"bare_processes": processes, "answers_per_s": round(answers / seconds, 1)}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--index-dir", type=Path, required=True)
@@ -183,10 +226,21 @@ async def main() -> None:
     parser.add_argument("--digests", type=int, default=1000)
     parser.add_argument("--digest-workers", type=int, default=3)
     parser.add_argument("--milvus-uri")
+    parser.add_argument(
+        "--bare", action="store_true", help="first, the same counts of processes on the index alone"
+    )
     args = parser.parse_args()
     everyday = json.loads((ROOT / "benchmarks/questions/everyday.json").read_text())
     questions = [q["question"] for q in everyday if q.get("article_url")]
-    runs = [await chats_at_once(args, int(n), questions) for n in args.workers.split(",")]
+    counts = [int(n) for n in args.workers.split(",")]
+    if args.bare:
+        bare = [bare_ceiling(args.index_dir, n, questions) for n in counts]
+        for run in bare:
+            print(json.dumps(run))
+        if len(bare) > 1:
+            ratio = float(bare[-1]["answers_per_s"]) / float(bare[0]["answers_per_s"])  # type: ignore[arg-type]
+            print(f"bare speed-up {ratio:.2f}x (the machine's ceiling for the workers' ratio)")
+    runs = [await chats_at_once(args, n, questions) for n in counts] if args.chats else []
     for run in runs:
         print(json.dumps(run))
     if len(runs) > 1:
