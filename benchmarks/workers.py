@@ -68,7 +68,7 @@ async def start_workers(
             "NEWSBOT_DATA_DIR": str(args.index_dir),
             "DATABASE_URL": database,
             "WORKER_NAME": f"bench{n}",
-            "BOT_WORKERS": str(count),
+            "BOT_WORKERS": str(args.bot_workers or count),
             "TELEGRAM_BOT_TOKEN": emu.token,
             "TELEGRAM_BASE_URL": emu.base_url,
             "DIGEST_TICK_SECONDS": "1",
@@ -226,6 +226,12 @@ async def main() -> None:
     parser.add_argument("--digests", type=int, default=1000)
     parser.add_argument("--digest-workers", type=int, default=3)
     parser.add_argument("--milvus-uri")
+    parser.add_argument(
+        "--bot-workers",
+        type=int,
+        help="BOT_WORKERS for every worker (default: their count, so together they send at "
+        "Telegram's 30 messages a second; 1 lets each send 30: the workers' own capacity)",
+    )
     parser.add_argument(
         "--bare", action="store_true", help="first, the same counts of processes on the index alone"
     )
