@@ -31,6 +31,11 @@ def is_postgres_url(location: object) -> bool:
     return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
 
 
+def without_password(url: str) -> str:
+    """A database URL fit for messages and logs."""
+    return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", url)
+
+
 def schema_sql(statement: str) -> str:
     """A SQLite migration statement as PostgreSQL's DDL (SQLite's INTEGER holds 64 bits)."""
     statement = statement.replace("INTEGER PRIMARY KEY AUTOINCREMENT", "BIGSERIAL PRIMARY KEY")
@@ -129,7 +134,7 @@ class PostgresDatabase:
     @property
     def path(self) -> str:
         """Where the store lives, for messages (the URL without its password)."""
-        return re.sub(r"://([^:/@]+):[^@]*@", r"://\1:***@", self.url)
+        return without_password(self.url)
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from db.postgres import without_password
 from db.sqlite import ReadOnlyStore, SchemaTooNew, StoreUnavailable
 from index.ingest import NewsIndexError
 from index.milvus import MilvusChunks
@@ -54,6 +55,11 @@ def open_store(
             f"the index database {db_path} is damaged ({reason}); move the folder away and "
             "run `newsbot ingest` again"
         ) from exc
+    except Exception as exc:  # psycopg's: no server there, a refused login, a timeout
+        if not database_url:
+            raise
+        where = without_password(database_url)
+        raise NewsIndexError(f"the index database at {where} cannot be used: {exc}") from exc
 
 
 def faiss_generation(
