@@ -139,6 +139,8 @@ class OnnxQuestionEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or min(4, os.cpu_count() or 1)
         options.inter_op_num_threads = 1
+        # idle threads sleep rather than spin: spinning took the other core from searches,
+        # an ingest and a second worker (50 chats 20 -> 27 answers/s; benchmarks/)
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         options.log_severity_level = 3  # warnings about unused initialisers are not ours
         self._session = ort.InferenceSession(
