@@ -80,6 +80,8 @@ class EmulatorCore:
         self._allowed_updates: frozenset[str] | None = None  # None: Telegram's default set
         self._webhook: Webhook | None = None
         self._outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        # webhook deliveries in flight at once: (max_connections, its semaphore)
+        self._connections: tuple[int, asyncio.Semaphore] | None = None
         self._failures: dict[str, deque[ApiError]] = defaultdict(deque)
         self._faults: dict[str, Faults] = {}  # method -> random faults (`inject_faults`)
         self._fault_draws = random.Random(0)

@@ -123,17 +123,30 @@ class UpdateMethods(EmulatorCore):
         return info
 
     async def _deliver_forever(self) -> None:
-        """Deliver injected updates to the webhook one at a time, in order."""
+        """Deliver injected updates to the webhook as Telegram does: up to the webhook's
+        max_connections at once, one chat's updates one at a time and in order."""
+        lanes: dict[object, asyncio.Lock] = {}
+        tasks: set[asyncio.Task[None]] = set()
         while True:
             update = await self._outbox.get()
+            lane = lanes.setdefault(_lane(update), asyncio.Lock())
+            task = asyncio.create_task(self._deliver(update, lane))
+            tasks.add(task)  # a reference, so the task is not collected mid-flight
+            task.add_done_callback(tasks.discard)
+
+    async def _deliver(self, update: dict[str, Any], lane: asyncio.Lock) -> None:
+        async with lane:  # waiters wake in creation order: a chat's updates stay in order
             hook = self._webhook
             if hook is None or update not in self._pending:
-                continue
-            try:
-                delivery = await self.post_to_webhook(update)
-            except Exception:
-                _LOG.exception("webhook delivery of update %s failed", update["update_id"])
-                continue
+                return
+            if self._connections is None or self._connections[0] != hook.max_connections:
+                self._connections = (hook.max_connections, asyncio.Semaphore(hook.max_connections))
+            async with self._connections[1]:
+                try:
+                    delivery = await self.post_to_webhook(update)
+                except Exception:
+                    _LOG.exception("webhook delivery of update %s failed", update["update_id"])
+                    return
             if delivery.ok:
                 if update in self._pending:
                     self._pending.remove(update)
@@ -162,3 +175,18 @@ class UpdateMethods(EmulatorCore):
         self.webhook_deliveries.append(delivery)
         self._notify()
         return delivery
+
+
+def _lane(update: dict[str, Any]) -> object:
+    """The chat an update belongs to (for an inline query, its user): its delivery lane."""
+    for key, value in update.items():
+        if not isinstance(value, dict):
+            continue
+        message = value.get("message") if key == "callback_query" else value
+        chat = message.get("chat") if isinstance(message, dict) else None
+        if isinstance(chat, dict) and "id" in chat:
+            return chat["id"]
+        sender = value.get("from")
+        if isinstance(sender, dict) and "id" in sender:
+            return ("user", sender["id"])
+    return ("update", update.get("update_id"))

@@ -441,3 +441,43 @@ async def test_wait_timeout_explains_what_the_bot_did(bot: Bot, emu: BotApiEmula
         await bot.send_message(PRIVATE, "<b>broken", parse_mode="HTML")
     with pytest.raises(AssertionError, match=r"(?s)expected 1 bot message.*can't parse entities"):
         await emu.wait_for_messages(PRIVATE, timeout=0.2)
+
+
+async def test_webhook_gets_chats_at_once_and_each_chat_in_order(
+    emu: BotApiEmulator, bot: Bot
+) -> None:
+    """As Telegram: updates of different chats are delivered concurrently (up to
+    max_connections), so one slow answer does not hold up other chats; one chat's updates
+    come one at a time, in order."""
+    import json
+
+    from tornado.httpserver import HTTPServer
+    from tornado.web import Application, RequestHandler
+
+    seen: list[tuple[str, str, int]] = []  # (start/end, text, chat)
+
+    class SlowHook(RequestHandler):
+        async def post(self) -> None:
+            message = json.loads(self.request.body)["message"]
+            seen.append(("start", message["text"], message["chat"]["id"]))
+            await asyncio.sleep(0.3)
+            seen.append(("end", message["text"], message["chat"]["id"]))
+
+    port = free_port()
+    server = HTTPServer(Application([("/hook", SlowHook)]))
+    server.listen(port, "127.0.0.1")
+    other = 4242
+    emu.add_chat(other)
+    try:
+        await bot.set_webhook(f"http://127.0.0.1:{port}/hook")
+        for text in ("one", "two", "three"):
+            emu.send_user_message(PRIVATE, text)
+        emu.send_user_message(other, "elsewhere")
+        for update in list(emu.updates[-4:]):
+            await emu.wait_for_delivery(update["update_id"], timeout=5)
+    finally:
+        server.stop()
+    mine = [(kind, text) for kind, text, chat in seen if chat == PRIVATE]
+    assert mine == [(k, t) for t in ("one", "two", "three") for k in ("start", "end")]
+    # the other chat's update went in while the first chat's first was still being handled
+    assert seen.index(("start", "elsewhere", other)) < seen.index(("end", "one", PRIVATE))
