@@ -40,10 +40,8 @@ class Store(ArticleReads, WordReads):
                 str(location), POSTGRES_MIGRATIONS, store="index", what="index database"
             )
             self.path: Path | str = self.db.path
-            self.postgres = True
             return
         self.path = Path(location)
-        self.postgres = False
         self.db = Database(
             self.path,
             MIGRATIONS,
@@ -51,6 +49,11 @@ class Store(ArticleReads, WordReads):
             foreign_keys=True,
             remedy="move the data folder away and run `newsbot ingest` again",
         )
+
+    @property
+    def postgres(self) -> bool:
+        """The rows are on PostgreSQL (no FTS5: the chunks' term columns answer its counts)."""
+        return isinstance(self.db, PostgresDatabase)
 
     @property
     def conn(self) -> sqlite3.Connection:
