@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import math
 import re
+from collections import Counter
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 from itertools import pairwise
+from operator import mul
 
 from corpus.clean import is_boilerplate
 from index.chunking import passage_sentences
@@ -133,11 +135,12 @@ def sentence_features(
     total = sum(stems.values()) or 1.0
     described = [_described(sentence) for sentence in sentences]
     sequences = [d.stems for d in described]
-    covers = [{s for s in sequence if s in stems} for sequence in sequences]
+    covers = [stems.keys() & sequence for sequence in sequences]
     # the words that pick the article (in most of its sentences) say little about which
     # sentence answers; those that few of its sentences hold say much
     n = len(sentences)
-    spread = {s: sum(s in cover for cover in covers) for s in stems}
+    held_in = Counter(s for cover in covers for s in cover)
+    spread = {s: held_in[s] for s in stems}
     local = {s: w * math.log(1 + n / (1 + spread[s])) for s, w in stems.items()}
     local_total = sum(local.values()) or 1.0
     order = [stem(t) for t in weights]
@@ -198,9 +201,9 @@ def pick_quotes(
     """
     if not sentences:
         return ()
-    coefficients = astuple(tuning) if tuning else _DEFAULT_COEFFICIENTS
+    coefficients = _coefficients(tuning) if tuning else _DEFAULT_COEFFICIENTS
     rows = sentence_features(sentences, weights, cosines, kind)
-    scores = [sum(c * f for c, f in zip(coefficients, row, strict=True)) for row in rows]
+    scores = [sum(map(mul, coefficients, row)) for row in rows]
     quotes: list[str] = []
     for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]:
         if sentences[i] not in quotes and not _furniture(sentences[i]):
@@ -211,6 +214,11 @@ def pick_quotes(
 
 
 QUOTE_CANDIDATES = 8  # the best-scoring sentences looked at for a quote
+
+
+@lru_cache(maxsize=64)
+def _coefficients(tuning: QuoteWeights) -> tuple[float, ...]:
+    return astuple(tuning)
 
 
 @lru_cache(maxsize=65536)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import pairwise
 
 from index.query import QueryIntent
@@ -97,8 +98,10 @@ def gather_evidence(
     )
 
 
-def _stems(text: str) -> set[str]:
-    return {stem(w) for w in words(text)}
+@lru_cache(maxsize=4096)
+def _stems(text: str) -> frozenset[str]:
+    """(Cached: a passage is judged once for the answer and once for its citation.)"""
+    return frozenset(stem(w) for w in words(text))
 
 
 def unknown_words(gen: Generation, intent: QueryIntent, common_word: Callable[[str], bool]) -> bool:
