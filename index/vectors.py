@@ -109,11 +109,28 @@ def _build(dim: int, ids: np.ndarray, rows: Rows) -> faiss.Index:
         del sample
         inner.nprobe = max(8, int(lists * NPROBE_SHARE))
         inner.make_direct_map()
+        _reserve(inner, rows, len(ids))
         index = faiss.IndexIDMap2(inner)
         _add(index, ids, rows)
     finally:
         faiss.omp_set_num_threads(1)
     return index
+
+
+def _reserve(inner: faiss.IndexIVF, rows: Rows, n: int) -> None:
+    """Give each inverted list the room it will need before adding. Filled one vector at a
+    time, a list's buffer doubles as it grows, and a fresh segment held up to twice its size:
+    the million-chunk build peaked at 2.4 GB in its largest merge. (Each list is sized, then
+    emptied: its capacity stays.)"""
+    counts = np.zeros(inner.nlist, dtype=np.int64)
+    for start in range(0, n, ADD_BATCH):
+        vectors = np.ascontiguousarray(rows(np.arange(start, min(start + ADD_BATCH, n))))
+        lists = inner.quantizer.assign(vectors, 1)[:, 0]
+        counts += np.bincount(lists[lists >= 0], minlength=inner.nlist)
+    invlists = inner.invlists
+    for list_no in np.flatnonzero(counts).tolist():
+        invlists.resize(list_no, int(counts[list_no]))
+        invlists.resize(list_no, 0)
 
 
 def _add(index: faiss.Index, ids: np.ndarray, rows: Rows) -> None:
