@@ -14,7 +14,7 @@ from typing import Any
 from index.chunking import passage_sentences
 from index.quotes import QuoteWeights, best_sentences, pick_quotes
 from index.search import Passage
-from index.text import stem, words
+from index.text import stem, word_stems, words
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def coverage(text: str, weights: dict[str, float]) -> float:
     total = sum(weights.values())
     if total <= 0:
         return 0.0
-    present = {stem(w) for w in words(text)}
+    present = word_stems(text)
     return sum(w for term, w in weights.items() if stem(term) in present) / total
 
 

@@ -44,6 +44,13 @@ def stem(word: str) -> str:
     return word
 
 
+@lru_cache(maxsize=4096)
+def word_stems(text: str) -> frozenset[str]:
+    """The stems of every word of a text. Cached: a passage is judged for the answer, again
+    for its citation, and for topic coverage."""
+    return frozenset(stem(w) for w in words(text))
+
+
 @lru_cache(maxsize=65536)
 def content_stems(sentence: str) -> tuple[str, ...]:
     """The stems of a sentence's content words, in order. Cached: the rerank and quoting read

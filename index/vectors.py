@@ -20,7 +20,7 @@ import ctypes.util
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -123,8 +123,7 @@ def _reserve(inner: faiss.IndexIVF, rows: Rows, n: int) -> None:
     the million-chunk build peaked at 2.4 GB in its largest merge. (Each list is sized, then
     emptied: its capacity stays.)"""
     counts = np.zeros(inner.nlist, dtype=np.int64)
-    for start in range(0, n, ADD_BATCH):
-        vectors = np.ascontiguousarray(rows(np.arange(start, min(start + ADD_BATCH, n))))
+    for _, vectors in _batches(rows, n):
         lists = inner.quantizer.assign(vectors, 1)[:, 0]
         counts += np.bincount(lists[lists >= 0], minlength=inner.nlist)
     invlists = inner.invlists
@@ -134,9 +133,15 @@ def _reserve(inner: faiss.IndexIVF, rows: Rows, n: int) -> None:
 
 
 def _add(index: faiss.Index, ids: np.ndarray, rows: Rows) -> None:
-    for start in range(0, len(ids), ADD_BATCH):
-        at = np.arange(start, min(start + ADD_BATCH, len(ids)))
-        index.add_with_ids(np.ascontiguousarray(rows(at), dtype=np.float32), ids[at])
+    for at, vectors in _batches(rows, len(ids)):
+        index.add_with_ids(vectors, ids[at])
+
+
+def _batches(rows: Rows, n: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """(positions, their vectors as contiguous float32), `ADD_BATCH` positions at a time."""
+    for start in range(0, n, ADD_BATCH):
+        at = np.arange(start, min(start + ADD_BATCH, n))
+        yield at, np.ascontiguousarray(rows(at), dtype=np.float32)
 
 
 def _stored_rows(dim: int, parts: Sequence[tuple[Segment, np.ndarray]]) -> Rows:
@@ -364,9 +369,8 @@ def _merge_tail(
         parts = [(s, s.ids[s.holds(s.ids)]) for s in segments[-2:]]
         merges += 1
         name = f"vectors-{generation:06d}m{merges}.faiss"
-        keys = np.concatenate([keys for _, keys in parts])
+        keys = np.concatenate([held for _, held in parts])
         merged = _build(dim, keys, _stored_rows(dim, parts))
         segments = [*segments[:-2], _save(directory, name, merged)]
-        del parts, merged
-        release_freed_memory()  # a segment merged again in this loop, the training sample
+        release_freed_memory()  # the training sample; a segment this loop merged again
     return segments

@@ -6,13 +6,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import pairwise
 
 from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import Passage, RetrievalConfig
-from index.text import STOPWORDS, stem, words
+from index.text import STOPWORDS, stem, word_stems
 
 
 @dataclass(frozen=True)
@@ -62,7 +61,7 @@ def gather_evidence(
     unknown = {t for t in weights if gen.unknown(t)}
     known = {t: w for t, w in weights.items() if t not in unknown}
     total = sum(known.values()) or 1.0
-    present = [_stems(passage.article.title + " " + passage.text) for passage in top]
+    present = [word_stems(passage.article.title + " " + passage.text) for passage in top]
     coverage = max(
         (sum(w for t, w in known.items() if stem(t) in stems) / total for stems in present),
         default=0.0,
@@ -72,7 +71,7 @@ def gather_evidence(
     absent_name = False
     if top:
         for name in intent.names:
-            if gen.mentions(name) == 0 and not {stem(w) for w in words(name)} <= present[0]:
+            if gen.mentions(name) == 0 and not word_stems(name) <= present[0]:
                 absent_name = True
     pairs = [
         (a, b)
@@ -96,12 +95,6 @@ def gather_evidence(
         unseen_pairs=unseen / pair_weight,
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
     )
-
-
-@lru_cache(maxsize=4096)
-def _stems(text: str) -> frozenset[str]:
-    """(Cached: a passage is judged once for the answer and once for its citation.)"""
-    return frozenset(stem(w) for w in words(text))
 
 
 def unknown_words(gen: Generation, intent: QueryIntent, common_word: Callable[[str], bool]) -> bool:
