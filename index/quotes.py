@@ -173,7 +173,9 @@ def sentence_features(
                 k / (n - 1) if n > 1 else 0.0,
                 about.embed,
                 float(seen[sentence] > 1),
-                sum(s not in stems for s in sequence) / len(sequence) if sequence else 0.0,
+                (len(sequence) - sum(map(sequence.count, cover))) / len(sequence)
+                if sequence
+                else 0.0,
                 about.heading,
                 float(rarest in cover),
                 about.length,

@@ -21,7 +21,9 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 
 
 def words(text: str) -> list[str]:
-    return [w.lower().replace("’", "'").strip("'-") for w in _WORD.findall(text)]
+    """Its words, lower-cased (the text is lower-cased once, not word by word: the same words
+    for every text but one with a Kelvin sign or a dotted capital I)."""
+    return [w.strip("'-") for w in _WORD.findall(text.lower().replace("’", "'"))]
 
 
 def query_terms(question: str) -> list[str]:

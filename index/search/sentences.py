@@ -69,15 +69,18 @@ class Sentences:
 def sentence_index(text: str) -> Sentences:
     """Index a chunk's sentences (a pure function of its text, cached: the same popular chunks
     are re-ranked question after question)."""
-    terms: dict[str, set[int]] = {}
-    pairs: dict[tuple[str, str], set[int]] = {}
+    terms: dict[str, list[int]] = {}
+    pairs: dict[tuple[str, str], list[int]] = {}
     sentences = passage_sentences(text)
     for k, sentence in enumerate(sentences):
         sequence = content_stems(sentence)
-        for term in sequence:
-            terms.setdefault(term, set()).add(k)
-        for pair in pairwise(sequence):
-            pairs.setdefault(pair, set()).add(k)
+        for where, keys in ((terms, sequence), (pairs, pairwise(sequence))):
+            for key in keys:
+                found = where.get(key)
+                if found is None:
+                    where[key] = [k]
+                elif found[-1] != k:  # sentences come in order: a repeat is the last one
+                    found.append(k)
     return Sentences(
         len(sentences),
         {t: tuple(ks) for t, ks in terms.items()},

@@ -78,7 +78,10 @@ class WordReads:
             rows = self.conn.execute(sql, (match, limit)).fetchall()
         except sqlite3.OperationalError:
             return {}
-        return {int(r[0]): max(float(r[1]), 0.0) for r in rows}
+        scores = dict(rows)
+        if rows and rows[-1][1] < 0:  # best first: only the last few can be below zero
+            scores = {i: max(s, 0.0) for i, s in scores.items()}
+        return scores
 
     def term_chunks(self, term: str) -> int:
         """How many chunks hold the term in their text (stemmed as FTS5 stems it)."""
