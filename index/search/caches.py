@@ -14,6 +14,7 @@ from datetime import datetime
 from functools import cached_property
 
 from index.query import QueryAnalyser
+from index.search.bm25 import TermScores
 from index.spelling import Speller
 from index.store import Store
 from index.text import stem, words
@@ -32,8 +33,8 @@ class Generation:
         self.df: dict[str, int] = {}  # term -> chunks holding it; '"a phrase"' -> chunks
         self._source_chunks: dict[str, list[int]] = {}
         self.speller = Speller(store)
-        # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5
-        self.text_search = getattr(vectors, "text_search", None) or store.bm25
+        # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
+        self.text_search = getattr(vectors, "text_search", None) or TermScores(store)
 
     @cached_property
     def analyser(self) -> QueryAnalyser:

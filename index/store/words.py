@@ -83,6 +83,21 @@ class WordReads:
             scores = {i: max(s, 0.0) for i, s in scores.items()}
         return scores
 
+    def term_bm25(
+        self, term: str, title_weight: float, limit: int
+    ) -> list[tuple[int, float]] | None:
+        """(chunk id, BM25) of up to `limit` chunks holding one term: FTS5's score for a
+        one-term query, which is that term's part of any query's score (None when FTS5
+        cannot parse it)."""
+        sql = (
+            f"SELECT rowid, -bm25(chunks_fts, {title_weight}, 1.0) FROM chunks_fts"
+            " WHERE chunks_fts MATCH ? LIMIT ?"
+        )
+        try:
+            return self.conn.execute(sql, (f'"{term}"', limit)).fetchall()
+        except sqlite3.OperationalError:
+            return None
+
     def term_chunks(self, term: str) -> int:
         """How many chunks hold the term in their text (stemmed as FTS5 stems it)."""
         if not self.postgres:
