@@ -20,6 +20,7 @@ import numpy as np
 from index.store import Store
 
 Postings = tuple[np.ndarray, np.ndarray]  # chunk ids (int64), their one-term BM25 (float64)
+_UNREAD = object()
 
 
 class TermScores:
@@ -56,15 +57,20 @@ class TermScores:
         return dict(zip(chunks[best].tolist(), sums[best].tolist(), strict=True))
 
     def _postings(self, term: str, title_weight: float) -> Postings | None:
+        """The term's chunk ids and one-term scores; None when the question must go to the OR
+        query (a term in too many chunks, or one FTS5 cannot parse)."""
         key = (term, title_weight)
-        if key in self._terms:
-            return self._terms[key]
+        known = self._terms.get(key, _UNREAD)  # one lookup: another thread may drop the key
+        if known is not _UNREAD:
+            return known
         rows = self.store.term_bm25(term, title_weight, self.max_postings + 1)
         postings: Postings | None = None
         if rows is not None and len(rows) <= self.max_postings:
             table = np.array(rows, dtype=np.float64).reshape(-1, 2)
             postings = (table[:, 0].astype(np.int64), table[:, 1].copy())
         with self._lock:
+            if key in self._terms:  # another thread read it meanwhile
+                return postings
             self._terms[key] = postings
             self._cached += len(postings[0]) if postings is not None else 0
             while self._cached > self.max_cached and len(self._terms) > 1:
