@@ -113,7 +113,8 @@ class QueryIntent:
         since = min(p.since for p in self.periods)
         until = max(p.until for p in self.periods)
         label = " to ".join(p.label for p in self.periods)
-        return Period(since, until, label, self.periods[0].span)
+        dated = all(p.dated for p in self.periods)
+        return Period(since, until, label, self.periods[0].span, dated=dated)
 
     def days_in(self, part: str) -> set[date]:
         """The single days named inside `part` of the question (one of its clauses)."""

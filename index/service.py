@@ -29,10 +29,15 @@ from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.stats import IndexStats
 from index.store import ArticleRow
 from index.vectors import Vectors
+from index.when import Period, looks_ahead
 
 DB_NAME = "news.sqlite"
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
 TIMELINE_HINT = "Name a story to follow, for example: /timeline Sam Altman OpenAI"
+AFTER_NEWEST = (
+    "I have nothing from %s: my newest reporting is from %s. Ask without the date for what "
+    "was reported before."
+)
 UNKNOWN_WORDS_HINT = (
     "None of those words appear in the reporting I have. Try other words, or ask a question "
     "about the news."
@@ -285,6 +290,10 @@ class NewsIndex:
             return self.timeline(intent, now=now, filters=filters)
         depth = max(10, top * 3)
         period = intent.period() if len(intent.clauses) < 2 else None
+        if period is not None and refuse and self._after_coverage(period, intent):
+            newest = self.searcher.newest()
+            hint = AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}" if newest else "")
+            return Answer(asked, abstained=True, period=period.label, hint=hint)
         if period is not None:
             narrowed = (filters or Filters()).within(period.since, period.until)
             passages, abstained = self.retrieve(intent, depth, narrowed)
@@ -296,6 +305,17 @@ class NewsIndex:
             return Answer(asked, (), abstained=True)
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
+
+    def _after_coverage(self, period: Period, intent: QueryIntent) -> bool:
+        """The question names, year and all, a time after the newest reporting and asks what
+        happened then, not what was planned: older reporting cannot say."""
+        newest = self.searcher.newest()
+        return (
+            period.dated
+            and newest is not None
+            and period.since > newest
+            and not (looks_ahead(intent.question))
+        )
 
     def timeline(
         self,

@@ -9,7 +9,7 @@ milliseconds per question and misreads words like "may" and "march" in ordinary 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 MONTHS = {
@@ -106,6 +106,7 @@ class Period:
     label: str
     span: tuple[int, int]  # where the words are in the question
     day: date | None = None  # when it is one calendar day ("7 October", "yesterday")
+    dated: bool = False  # the question wrote its year ("in June 2024"), not read off the clock
 
     def holds(self, moment: datetime | None) -> bool:
         return moment is not None and self.since <= moment < self.until
@@ -158,7 +159,7 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
             when = date(year, month, day)
         except ValueError:
             return None
-        return _day(when, _fmt(when), span)
+        return replace(_day(when, _fmt(when), span), dated=bool(groups.get("year")))
     if kind in ("month", "month_year"):
         which = (groups.get("which") or "in").lower()
         if year is None:
@@ -168,17 +169,17 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
         first, last = _month_range(year, month)
         label = f"{first.strftime('%B')} {year}"
         if which == "since":
-            return _range(first, today, f"since {label}", span)
+            return replace(_range(first, today, f"since {label}", span), dated=bool(groups["year"]))
         if which == "early":
             last = first + timedelta(days=10)
         elif which == "late":
             first = last - timedelta(days=10)
-        return _range(first, last, label, span)
+        return replace(_range(first, last, label, span), dated=bool(groups["year"]))
     if kind == "year":
         first, last = date(year, 1, 1), date(year, 12, 31)
         if groups["which"].lower() == "since":
-            return _range(first, today, f"since {year}", span)
-        return _range(first, last, str(year), span)
+            return replace(_range(first, today, f"since {year}", span), dated=True)
+        return replace(_range(first, last, str(year), span), dated=True)
     if kind == "today":
         return _day(today, "today", span)
     if kind == "yesterday":
@@ -243,6 +244,19 @@ def periods_in(question: str, now: datetime) -> list[Period]:
                 taken.append((start, end))
                 found.append(period)
     return sorted(found, key=lambda p: p.span)
+
+
+_AHEAD = re.compile(
+    r"\b(?:will|won'?t|going to|gonna|expected|expect|expects|plan|plans|planned|planning|"
+    r"upcoming|scheduled|set to|forecast|forecasts|projected|predicted|predict|preview|"
+    r"coming|next)\b",
+    re.IGNORECASE,
+)
+
+
+def looks_ahead(question: str) -> bool:
+    """ "What will ...", "what is planned for ...": reporting from before a time can answer it."""
+    return bool(_AHEAD.search(question))
 
 
 def wants_recent(question: str) -> bool:

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from index.query import QueryAnalyser, names_in
-from index.when import periods_in, wants_recent
+from index.when import looks_ahead, periods_in, wants_recent
 
 # a Wednesday
 NOW = datetime(2023, 11, 15, 10, 30, tzinfo=UTC)
@@ -80,6 +80,32 @@ def test_time_words_become_periods(question: str, label: str, first: date, last:
 )
 def test_ordinary_words_are_not_dates(question: str) -> None:
     assert periods_in(question, NOW) == []
+
+
+@pytest.mark.parametrize(
+    ("question", "dated"),
+    [
+        ("who won the nba finals in june 2024", True),
+        ("did the bank of england cut rates in august 2024", True),
+        ("what happened on October 7, 2023?", True),
+        ("layoffs in 2022", True),
+        ("what happened in December", False),  # the year is the clock's
+        ("what did the fed do last week", False),
+    ],
+)
+def test_a_year_written_in_the_question_is_kept_apart_from_the_clock(
+    question: str, dated: bool
+) -> None:
+    [period] = periods_in(question, NOW)
+    assert period.dated is dated
+
+
+def test_questions_about_plans_look_ahead() -> None:
+    assert looks_ahead("what will apple release in 2024")
+    assert looks_ahead("when is the iphone 17 coming out")
+    assert looks_ahead("what is planned for the olympics in july 2024")
+    assert not looks_ahead("who won the nba finals in june 2024")
+    assert not looks_ahead("did the fed cut rates in september 2024")
 
 
 def test_time_words_are_not_topic_words() -> None:

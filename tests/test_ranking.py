@@ -214,6 +214,15 @@ def test_time_words_pick_the_period_and_say_when_it_has_nothing(news_index: News
     assert later.found and later.note is not None
     assert later.note.startswith("Nothing from December 2023")
     assert "24 Oct 2023" in later.note
+    # a time named with its year, after the newest reporting: what happened then is not in
+    # older reports, so nothing is quoted and the reader is told how far the reporting goes
+    june = datetime(2024, 6, 1, tzinfo=UTC)
+    after = news_index.answer("did ferry fares go up in march 2024", now=june)
+    assert not after.found and after.hint is not None
+    assert "March 2024" in after.hint and "24 Oct 2023" in after.hint
+    # ... unless it asks what was planned for then, which older reporting can tell
+    plans = news_index.answer("will ferry fares go up in march 2024", now=june)
+    assert plans.found and plans.note is not None and plans.note.startswith("Nothing from March")
 
 
 def test_a_story_timeline_is_in_date_order(news_index: NewsIndex) -> None:
