@@ -12,6 +12,7 @@ from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import Passage, RetrievalConfig
 from index.text import STOPWORDS, stem, word_stems
+from index.when import looks_ahead
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,9 @@ class Evidence:
     # share of the question's numbers (a year, a model: "2025", "iphone 17") that no top
     # passage holds: reporting from before the event talks of the previous one
     unseen_numbers: float
+    # names a year after the newest reporting that no top passage holds, and does not ask what
+    # was planned for it ("the 2025 Grammys" asked of 2023 reporting): it cannot be in there
+    later_year: bool = False
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -40,6 +44,7 @@ class Evidence:
             float(self.absent_name),
             self.unseen_pairs,
             self.unseen_numbers,
+            float(self.later_year),
         )
 
     def answerable(self, weights: tuple[float, ...]) -> float:
@@ -68,6 +73,10 @@ def gather_evidence(
     )
     held = set().union(*present)
     numbers = [stem(t) for t in intent.terms if any(c.isdigit() for c in t)]
+    newest = gen.newest
+    later = newest is not None and any(
+        len(n) == 4 and n.isdigit() and int(n) > newest.year and n not in held for n in numbers
+    )
     absent_name = False
     if top:
         for name in intent.names:
@@ -94,6 +103,7 @@ def gather_evidence(
         absent_name=absent_name,
         unseen_pairs=unseen / pair_weight,
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
+        later_year=later and not looks_ahead(intent.question),
     )
 
 
