@@ -19,7 +19,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from db.sqlite import SchemaTooNew
+from db.sqlite import Migration, SchemaTooNew
 
 _PLACEHOLDER = re.compile(r"\bIS \?|\?")
 _SCHEMA_TABLE = (
@@ -109,7 +109,7 @@ class PostgresDatabase:
     def __init__(
         self,
         url: str,
-        migrations: Sequence[Sequence[str]],
+        migrations: Sequence[Migration],
         *,
         store: str,
         what: str = "database",
@@ -200,6 +200,9 @@ class PostgresDatabase:
                     f"version of newsbot knows up to {self.latest}. Upgrade newsbot."
                 )
             for step in self._migrations[version:]:
+                if callable(step):  # a data migration: runs on the store's connection
+                    step(conn)
+                    continue
                 for statement in step:
                     conn.execute(schema_sql(statement))
             conn.execute(

@@ -4,13 +4,15 @@
 contains, four letters or longer, is replaced by the most common indexed word one edit away (a
 letter missing, extra, wrong or two letters swapped: Norvig's `edits1`), keeping its first
 letter where it can; a word of seven letters or more may be two edits away. Words the index
-holds are never touched, so names it knows stay as typed.
+holds are never touched, so names it knows stay as typed; a possessive is corrected as its
+name ("wembanyma's" -> "wembanyama's").
 """
 
 from __future__ import annotations
 
 import re
 import string
+from collections.abc import Callable
 
 from index.store import Store
 from index.text import STOPWORDS
@@ -45,8 +47,10 @@ class Speller:
         self._cache = {}
         self._enabled = None
 
-    def correct(self, text: str) -> str:
-        """`text` with each unknown word replaced by its correction, where there is one."""
+    def correct(self, text: str, common_word: Callable[[str], bool] | None = None) -> str:
+        """`text` with each unknown word replaced by its correction, where there is one. A
+        word capitalised inside a sentence is a name the index may not know ("What did
+        Grok's ..."): it is not turned into an everyday word (`common_word`: "grow")."""
         if self._enabled is None:
             self._enabled = self.store.has_vocabulary()
         if not self._enabled:
@@ -58,9 +62,12 @@ class Speller:
             known = self.store.known_words(todo)
             for word in todo:
                 self._cache[word] = self._suggest(word) if word not in known else None
+        names = _name_cased(text, found) if common_word else set()
         out, last = [], 0
-        for ((start, end), word), low in zip(found, lowered, strict=True):
+        for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
+            if fix and k in names and common_word(fix.removesuffix("'s").removesuffix("’s")):
+                continue
             if fix:
                 out.append(text[last:start])
                 out.append(fix.capitalize() if word[:1].isupper() else fix)
@@ -69,6 +76,12 @@ class Speller:
         return "".join(out)
 
     def _suggest(self, word: str) -> str | None:
+        base = word.removesuffix("'s").removesuffix("’s")
+        if base != word:  # "wembanyma's": the name corrected, the possessive kept
+            if self.store.known_words([base]):
+                return None
+            fix = self._suggest(base)
+            return fix + word[len(base) :] if fix else None
         if len(word) < MIN_LENGTH or word in STOPWORDS or not word.isalpha():
             return None
         counts = self.store.known_words(sorted(edits1(word)))
@@ -82,6 +95,19 @@ class Speller:
             counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
         )
         return best[0] if best else None
+
+
+def _name_cased(text: str, found: list[tuple[tuple[int, int], str]]) -> set[int]:
+    """Which words are capitalised where a sentence does not start (none when most words
+    are: Title Case or capitals say nothing of names)."""
+    capitalised = [word[:1].isupper() for _, word in found]
+    if sum(capitalised) * 2 > len(found):
+        return set()
+    return {
+        k
+        for k, ((start, _), _) in enumerate(found)
+        if capitalised[k] and k > 0 and text[:start].rstrip()[-1:] not in (".", "!", "?")
+    }
 
 
 def distance(a: str, b: str) -> int:

@@ -61,5 +61,8 @@ def content_stems(sentence: str) -> tuple[str, ...]:
 
 
 def vocabulary_words(text: str) -> list[str]:
-    """The words spelling correction can suggest: alphabetic, three letters or more."""
-    return [w for w in words(text) if len(w) >= 3 and w.isalpha()]
+    """The words spelling correction can suggest: alphabetic, three letters or more, a
+    possessive's "'s" left off ("Aniston's" is the name "aniston", which a question may
+    misspell)."""
+    found = (w.removesuffix("'s") for w in words(text))
+    return [w for w in found if len(w) >= 3 and w.isalpha()]

@@ -73,8 +73,29 @@ def test_an_unnumbered_index_with_every_table_is_left_as_it_is(tmp_path: Path) -
     )
     conn.close()
     with Store(path) as store:
-        assert store.known_words(["dockers", "walked"]) == {"dockers": 7}
+        # the tables stay; the vocabulary is counted again from the chunks (possessives)
+        assert store.known_words(["dockers", "walked"]) == {"dockers": 1, "walked": 1}
         assert store.missing_sentence_vectors() == 0
+
+
+def test_an_older_vocabulary_learns_the_names_it_had_only_as_possessives(tmp_path: Path) -> None:
+    """Older code left "Puth's" out of the vocabulary, so a question's "Puth" was corrected
+    to "put"; opening the index counts the words again."""
+    path = tmp_path / "news.sqlite"
+    Store(path).close()
+    conn = sqlite3.connect(path)
+    conn.executescript(
+        "INSERT INTO articles VALUES ('a1', 'Voices', 'Coast Herald', NULL, NULL, NULL, NULL,"
+        " NULL, '[]', 'x', 'h1', 'b1', '2023-10-05T10:00:00+00:00');"
+        "INSERT INTO chunks(article_id, position, text) VALUES"
+        " ('a1', 0, 'Charlie Puth’s voice is on there.');"
+        "INSERT INTO vocabulary VALUES ('charlie', 1), ('voice', 1), ('there', 1);"
+        f"PRAGMA user_version = {len(MIGRATIONS) - 1};"
+    )
+    conn.close()
+    with Store(path) as store:
+        assert store.version == len(MIGRATIONS)
+        assert store.known_words(["puth", "charlie"]) == {"puth": 1, "charlie": 1}
 
 
 def test_an_index_from_newer_code_is_refused_clearly(tmp_path: Path) -> None:
@@ -86,3 +107,25 @@ def test_an_index_from_newer_code_is_refused_clearly(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(NewsIndexError, match=r"schema version \d+; this version of newsbot"):
         NewsIndex(data)
+
+
+def test_the_vocabulary_is_counted_again_on_postgresql_too() -> None:
+    """The same data migration on the scaled backend's store."""
+    from tests.postgres import fresh_database
+
+    with fresh_database() as url:
+        store = Store(url)
+        with store.write() as conn:
+            conn.execute(
+                "INSERT INTO articles VALUES ('a1', 'Voices', 'Coast Herald', NULL, NULL, NULL,"
+                " NULL, NULL, '[]', 'x', 'h1', 'b1', '2023-10-05T10:00:00+00:00')"
+            )
+            conn.execute(
+                "INSERT INTO chunks(article_id, position, text, title_terms, text_terms) VALUES"
+                " ('a1', 0, 'Charlie Puth’s voice is on there.', '', '')"
+            )
+            conn.execute("DELETE FROM vocabulary")
+            conn.execute("UPDATE newsbot_schema SET version = 1 WHERE store = 'index'")
+        store.close()
+        with Store(url) as store:
+            assert store.known_words(["puth", "charlie"]) == {"puth": 1, "charlie": 1}

@@ -63,7 +63,7 @@ class Searcher:
         """The question parsed once for every stage: misspellings corrected, then outlets,
         names, times, clauses and claims found."""
         gen = self.current()
-        return gen.analyser.analyse(gen.speller.correct(question), now, question)
+        return gen.analyser.analyse(gen.speller.correct(question, self.common_word), now, question)
 
     def encode(self, question: str, parts: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """The question's vector and its parts' (the last question's are kept: quoting reads

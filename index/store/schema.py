@@ -70,6 +70,16 @@ def add_vocabulary(conn: sqlite3.Connection) -> None:
     conn.executemany("INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", counts.items())
 
 
+def recount_vocabulary(conn: sqlite3.Connection) -> None:
+    """The vocabulary counted again from the chunks: possessives now count as their word
+    ("Puth's" as "puth"), which older code left out."""
+    conn.execute("DELETE FROM vocabulary")
+    counts: Counter[str] = Counter()
+    for (text,) in conn.execute("SELECT text FROM chunks"):
+        counts.update(set(vocabulary_words(text)))
+    conn.executemany("INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", list(counts.items()))
+
+
 MISSING_SENTENCE_VECTORS = (
     "SELECT count(*) FROM chunks c"
     " WHERE NOT EXISTS (SELECT 1 FROM sentence_vectors s WHERE s.chunk_id = c.id)"
@@ -105,6 +115,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     add_sentence_vectors,
     # user_version is the schema's version now; the old meta row was never read
     ("DELETE FROM meta WHERE key = 'schema_version'",),
+    recount_vocabulary,
 )
 
 
@@ -113,7 +124,7 @@ MIGRATIONS: tuple[Migration, ...] = (
 # reads them (`index.store.terms`), and term_counts their document frequencies, so term and
 # phrase counts are FTS5's. Text compares and
 # sorts by code point (COLLATE "C"), as in SQLite.
-POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (
+POSTGRES_MIGRATIONS: tuple[Migration, ...] = (
     (
         'CREATE TABLE meta (key TEXT COLLATE "C" PRIMARY KEY, value TEXT NOT NULL)',
         """CREATE TABLE articles (
@@ -156,4 +167,5 @@ POSTGRES_MIGRATIONS: tuple[tuple[str, ...], ...] = (
             vectors BYTEA NOT NULL
         )""",
     ),
+    recount_vocabulary,
 )

@@ -1,0 +1,35 @@
+"""Misspelled questions corrected against what the index holds, as people type them."""
+
+from __future__ import annotations
+
+from index import NewsIndex
+from tests.conftest import make_article
+
+BODIES = [
+    "Victor Wembanyama's wingspan is eight feet. Wembanyama blocked five shots.",
+    "Wembanyama's rookie season began in San Antonio, where fans grow more hopeful.",
+    "Charlie Puth’s voice is on there, with other singers who grow their audience.",
+    "Farmers grow wheat on the plains. Farmers grow barley when rain is short.",
+]
+
+
+def spelled(index: NewsIndex, question: str) -> str:
+    return index.parse(question).text
+
+
+def test_a_misspelled_name_is_corrected_and_a_real_one_kept(news_index: NewsIndex) -> None:
+    news_index.ingest(
+        [make_article(f"Story {k}", body, url=f"https://s.example/{k}") for k, body in
+         enumerate(BODIES)]
+    )  # fmt: skip
+    # a possessive is corrected as its name, and the "'s" kept
+    assert spelled(news_index, "how long is wembanyma's wingspan") == (
+        "how long is wembanyama's wingspan"
+    )
+    # a name the articles only have as a possessive ("Puth's") is a word they hold
+    assert spelled(news_index, "Is Charlie Puth on it?") == "Is Charlie Puth on it?"
+    # a capitalised word the index lacks is a name: not turned into an everyday word
+    asked = "What did Grok's image tool do?"
+    assert spelled(news_index, asked) == asked
+    # ... but typed in lower case there is no telling, and a typo of an everyday word is fixed
+    assert spelled(news_index, "do farmers groww barley") == "do farmers grow barley"
