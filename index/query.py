@@ -45,6 +45,25 @@ def outlet_aliases(source: str) -> set[str]:
     return {n.lower() for n in names if len(n) >= 3}
 
 
+def everyday_aliases(source: str) -> set[str]:
+    """How people name an outlet in passing: "guardian" for The Guardian, "bbc" for BBC News.
+    Many are everyday words ("age", "verge"), so they count only where an outlet is meant."""
+    short = _SEPARATORS.split(source.strip())[0].strip()
+    names = {short.removeprefix("The ").removeprefix("the ")}
+    first = short.split()[0] if short.split() else ""
+    if len(first) >= 3 and first.isupper():  # an acronym: BBC, CNBC, FOX
+        names.add(first)
+    return {n.lower() for n in names if len(n) >= 3} - outlet_aliases(source)
+
+
+# where a loosely named outlet is meant: "guardian report on ...", "bbc: ...", "from bbc"
+_CUE_AFTER = (
+    r"(?=\s*(?::|—|–|\s-\s)|(?:['’]s)?\s+(?:report|reports|reported|piece|story|article|"
+    r"says|said|say|interview|roundup|coverage|column|analysis|podcast)\b)"
+)
+_CUE_BEFORE = r"according to\s+"
+
+
 @dataclass(frozen=True)
 class QueryIntent:
     """A question parsed once: what it asks about, which outlets, names and times it names.
@@ -131,11 +150,24 @@ class QueryAnalyser:
         for source in sources:
             for alias in outlet_aliases(source):
                 self.alias_to_sources.setdefault(alias, set()).add(source)
+        loose: dict[str, set[str]] = {}
+        for source in sources:
+            for alias in everyday_aliases(source) - self.alias_to_sources.keys():
+                loose.setdefault(alias, set()).add(source)
         # longest aliases first, so "The Independent - Sports" wins over "The Independent"
         ordered = sorted(self.alias_to_sources, key=len, reverse=True)
         self._pattern = (
             re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])")
             if ordered
+            else None
+        )
+        self._loose = loose
+        names = "|".join(re.escape(a) for a in sorted(loose, key=len, reverse=True))
+        self._loose_pattern = (
+            re.compile(
+                rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])"
+            )
+            if loose
             else None
         )
 
@@ -151,6 +183,15 @@ class QueryAnalyser:
             for match in self._pattern.finditer(lowered):
                 spans.append(match.span())
                 named.append(tuple(sorted(self.alias_to_sources[match.group(1)])))
+        if self._loose_pattern:
+            for match in self._loose_pattern.finditer(lowered):
+                group = 1 if match.group(1) else 2
+                span = match.span(group)
+                if not any(s < span[1] and span[0] < e for s, e in spans):
+                    spans.append(span)
+                    named.append(tuple(sorted(self._loose[match.group(group)])))
+            order = sorted(range(len(spans)), key=spans.__getitem__)
+            spans, named = [spans[k] for k in order], [named[k] for k in order]
         found = dict.fromkeys(source for sources in named for source in sources)
         unknown: list[str] = []
         for pattern in (_OUTLET_BEFORE, _OUTLET_AFTER):

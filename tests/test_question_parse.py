@@ -82,6 +82,28 @@ def test_ordinary_words_are_not_dates(question: str) -> None:
     assert periods_in(question, NOW) == []
 
 
+OUTLETS = ["The Guardian", "BBC News - Business", "The Sydney Morning Herald", "The Age"]
+
+
+@pytest.mark.parametrize(
+    ("question", "sources"),
+    [
+        ("guardian piece on how much ratcliffe will spend", ["The Guardian"]),
+        ("guardian roundup, how did bayern get on", ["The Guardian"]),
+        ("bbc story on bill kenwright", ["BBC News - Business"]),
+        ("what did bbc say about the strike", ["BBC News - Business"]),
+        ("sydney morning herald interview with owen teale", ["The Sydney Morning Herald"]),
+        ("according to guardian, who won", ["The Guardian"]),
+        # everyday words stay words where no outlet is meant
+        ("can a legal guardian sign for a child", []),
+        ("a guardian's rights in court", []),
+        ("children from age 5 use phones", []),
+    ],
+)
+def test_outlets_named_in_passing(question: str, sources: list[str]) -> None:
+    assert list(QueryAnalyser(OUTLETS).analyse(question, NOW).sources) == sources
+
+
 @pytest.mark.parametrize(
     ("question", "dated"),
     [
