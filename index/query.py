@@ -164,9 +164,7 @@ class QueryAnalyser:
         self._loose = loose
         names = "|".join(re.escape(a) for a in sorted(loose, key=len, reverse=True))
         self._loose_pattern = (
-            re.compile(
-                rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])"
-            )
+            re.compile(rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])")
             if loose
             else None
         )
@@ -299,7 +297,7 @@ def names_in(question: str) -> list[tuple[str, tuple[int, int]]]:
     "Sam Altman"); a question typed in Title Case or capitals names nothing this way."""
     tokens = [(m.group(0).rstrip(".'’"), m.span()) for m in _TOKEN.finditer(question)]
     capitalised = [t[0][:1].isupper() for t in tokens]
-    longer = [word for word, _ in tokens if len(word) > 3 and word.isalpha()]
+    longer = [word for word, _ in tokens if len(word) >= 3 and word.isalpha()]
     if len(tokens) >= 3 and longer and all(word[:1].isupper() for word in longer):
         return []
     names: list[tuple[str, tuple[int, int]]] = []
