@@ -75,9 +75,13 @@ def recount_vocabulary(conn: sqlite3.Connection) -> None:
     ("Puth's" as "puth"), which older code left out."""
     conn.execute("DELETE FROM vocabulary")
     counts: Counter[str] = Counter()
+    chunks = 0
     for (text,) in conn.execute("SELECT text FROM chunks"):
         counts.update(set(vocabulary_words(text)))
+        chunks += 1
     conn.executemany("INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", list(counts.items()))
+    if chunks:
+        log.info("spelling vocabulary counted again from %d chunks (once, on upgrade)", chunks)
 
 
 MISSING_SENTENCE_VECTORS = (
