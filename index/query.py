@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 
 from index.text import STOPWORDS, query_terms, stem, words
-from index.when import WEEKDAYS, Period, periods_in, wants_recent, without_periods
+from index.when import WEEKDAYS, Period, looks_ahead, periods_in, wants_recent, without_periods
 
 _MONTH_NAMES = (
     "january february march april may june july august september october november december"
@@ -56,7 +56,8 @@ def everyday_aliases(source: str) -> set[str]:
     return {n.lower() for n in names if len(n) >= 3} - outlet_aliases(source)
 
 
-# where a loosely named outlet is meant: "guardian report on ...", "bbc: ...", "from bbc"
+# where a loosely named outlet is meant: "guardian report on ...", "bbc: ...", "according to
+# guardian"
 _CUE_AFTER = (
     r"(?=\s*(?::|—|–|\s-\s)|(?:['’]s)?\s+(?:report|reports|reported|piece|story|article|"
     r"says|said|say|interview|roundup|coverage|column|analysis|podcast)\b)"
@@ -89,6 +90,7 @@ class QueryIntent:
     # the separate things the question says ("Which company, sued by X, that also Y?"), each
     # with enough content words to be looked for on its own
     claims: tuple[str, ...] = ()
+    ahead: bool = False  # asks what was planned or will happen ("will", "expected", "next")
 
     @property
     def mentions(self) -> int:
@@ -221,6 +223,7 @@ class QueryAnalyser:
             tuple(dict.fromkeys(names)),
             _clauses(question, spans, named),
             claims_in(question),
+            ahead=looks_ahead(asked if asked is not None else question),
         )
 
 

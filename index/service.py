@@ -29,7 +29,7 @@ from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.stats import IndexStats
 from index.store import ArticleRow
 from index.vectors import Vectors
-from index.when import Period, looks_ahead
+from index.when import Period
 
 DB_NAME = "news.sqlite"
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
@@ -290,9 +290,8 @@ class NewsIndex:
             return self.timeline(intent, now=now, filters=filters)
         depth = max(10, top * 3)
         period = intent.period() if len(intent.clauses) < 2 else None
-        if period is not None and refuse and self._after_coverage(period, intent):
-            newest = self.searcher.newest()
-            hint = AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}" if newest else "")
+        hint = self._after_reporting(period, intent) if period is not None and refuse else None
+        if hint is not None:
             return Answer(asked, abstained=True, period=period.label, hint=hint)
         if period is not None:
             narrowed = (filters or Filters()).within(period.since, period.until)
@@ -306,16 +305,14 @@ class NewsIndex:
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
 
-    def _after_coverage(self, period: Period, intent: QueryIntent) -> bool:
-        """The question names, year and all, a time after the newest reporting and asks what
-        happened then, not what was planned: older reporting cannot say."""
+    def _after_reporting(self, period: Period, intent: QueryIntent) -> str | None:
+        """What to say when the question names, year and all, a time after the newest
+        reporting and asks what happened then, not what was planned: older reporting cannot
+        say. None otherwise."""
         newest = self.searcher.newest()
-        return (
-            period.dated
-            and newest is not None
-            and period.since > newest
-            and not (looks_ahead(intent.question))
-        )
+        if not period.dated or intent.ahead or newest is None or period.since <= newest:
+            return None
+        return AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}")
 
     def timeline(
         self,

@@ -66,7 +66,7 @@ class Speller:
         out, last = [], 0
         for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
-            if fix and k in names and common_word(fix.removesuffix("'s").removesuffix("’s")):
+            if fix and k in names and common_word(_without_possessive(fix)):
                 continue
             if fix:
                 out.append(text[last:start])
@@ -76,7 +76,7 @@ class Speller:
         return "".join(out)
 
     def _suggest(self, word: str) -> str | None:
-        base = word.removesuffix("'s").removesuffix("’s")
+        base = _without_possessive(word)
         if base != word:  # "wembanyma's": the name corrected, the possessive kept
             if self.store.known_words([base]):
                 return None
@@ -95,6 +95,10 @@ class Speller:
             counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
         )
         return best[0] if best else None
+
+
+def _without_possessive(word: str) -> str:
+    return word.removesuffix("'s").removesuffix("’s")
 
 
 def _name_cased(text: str, found: list[tuple[tuple[int, int], str]]) -> set[int]:

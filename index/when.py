@@ -9,7 +9,7 @@ milliseconds per question and misreads words like "may" and "march" in ordinary 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 MONTHS = {
@@ -116,13 +116,17 @@ def _start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _day(day: date, label: str, span: tuple[int, int]) -> Period:
-    return Period(_start(day) - PAD, _start(day + timedelta(days=1)) + PAD, label, span, day)
+def _day(day: date, label: str, span: tuple[int, int], dated: bool = False) -> Period:
+    end = _start(day + timedelta(days=1)) + PAD
+    return Period(_start(day) - PAD, end, label, span, day, dated)
 
 
-def _range(first: date, last: date, label: str, span: tuple[int, int]) -> Period:
+def _range(
+    first: date, last: date, label: str, span: tuple[int, int], dated: bool = False
+) -> Period:
     """The days first..last inclusive."""
-    return Period(_start(first) - PAD, _start(last + timedelta(days=1)) + PAD, label, span)
+    end = _start(last + timedelta(days=1)) + PAD
+    return Period(_start(first) - PAD, end, label, span, dated=dated)
 
 
 def _month_range(year: int, month: int) -> tuple[date, date]:
@@ -145,6 +149,7 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
     span = m.span()
     groups = m.groupdict()
     year = int(groups["year"]) if groups.get("year") else None
+    dated = year is not None  # the question wrote the year, not read off the clock
     month = MONTHS.get((groups.get("month") or "").lower())
     if kind in ("day_month", "month_day"):
         day = int(groups["day"])
@@ -159,7 +164,7 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
             when = date(year, month, day)
         except ValueError:
             return None
-        return replace(_day(when, _fmt(when), span), dated=bool(groups.get("year")))
+        return _day(when, _fmt(when), span, dated)
     if kind in ("month", "month_year"):
         which = (groups.get("which") or "in").lower()
         if year is None:
@@ -169,17 +174,17 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
         first, last = _month_range(year, month)
         label = f"{first.strftime('%B')} {year}"
         if which == "since":
-            return replace(_range(first, today, f"since {label}", span), dated=bool(groups["year"]))
+            return _range(first, today, f"since {label}", span, dated)
         if which == "early":
             last = first + timedelta(days=10)
         elif which == "late":
             first = last - timedelta(days=10)
-        return replace(_range(first, last, label, span), dated=bool(groups["year"]))
+        return _range(first, last, label, span, dated)
     if kind == "year":
         first, last = date(year, 1, 1), date(year, 12, 31)
         if groups["which"].lower() == "since":
-            return replace(_range(first, today, f"since {year}", span), dated=True)
-        return replace(_range(first, last, str(year), span), dated=True)
+            return _range(first, today, f"since {year}", span, dated)
+        return _range(first, last, str(year), span, dated)
     if kind == "today":
         return _day(today, "today", span)
     if kind == "yesterday":

@@ -12,7 +12,6 @@ from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import Passage, RetrievalConfig
 from index.text import STOPWORDS, stem, word_stems
-from index.when import looks_ahead
 
 
 @dataclass(frozen=True)
@@ -103,7 +102,7 @@ def gather_evidence(
         absent_name=absent_name,
         unseen_pairs=unseen / pair_weight,
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
-        later_year=later and not looks_ahead(intent.question),
+        later_year=later and not intent.ahead,
     )
 
 

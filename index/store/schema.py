@@ -64,22 +64,25 @@ def add_vocabulary(conn: sqlite3.Connection) -> None:
         return
     conn.execute("CREATE TABLE vocabulary (word TEXT PRIMARY KEY, chunks INTEGER NOT NULL) "
                  "WITHOUT ROWID")  # fmt: skip
-    counts: Counter[str] = Counter()
-    for (text,) in conn.execute("SELECT text FROM chunks"):
-        counts.update(set(vocabulary_words(text)))
-    conn.executemany("INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", counts.items())
+    _count_vocabulary(conn)
 
 
-def recount_vocabulary(conn: sqlite3.Connection) -> None:
-    """The vocabulary counted again from the chunks: possessives now count as their word
-    ("Puth's" as "puth"), which older code left out."""
-    conn.execute("DELETE FROM vocabulary")
+def _count_vocabulary(conn: sqlite3.Connection) -> int:
+    """Fill the (empty) vocabulary from the chunk texts; how many chunks were read."""
     counts: Counter[str] = Counter()
     chunks = 0
     for (text,) in conn.execute("SELECT text FROM chunks"):
         counts.update(set(vocabulary_words(text)))
         chunks += 1
     conn.executemany("INSERT INTO vocabulary(word, chunks) VALUES (?, ?)", list(counts.items()))
+    return chunks
+
+
+def recount_vocabulary(conn: sqlite3.Connection) -> None:
+    """The vocabulary counted again from the chunks: possessives now count as their word
+    ("Puth's" as "puth"), which older code left out."""
+    conn.execute("DELETE FROM vocabulary")
+    chunks = _count_vocabulary(conn)
     if chunks:
         log.info("spelling vocabulary counted again from %d chunks (once, on upgrade)", chunks)
 
