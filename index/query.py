@@ -65,6 +65,38 @@ _CUE_AFTER = (
 _CUE_BEFORE = r"according to\s+"
 
 
+# a product and its version ("iphone 16", "Switch 2", "claude 3"): a word, then a whole number
+# of up to three digits that is not an amount, a measure or part of a word ("$1 billion",
+# "49ers", "31-yard", "13 games")
+_VERSION = re.compile(
+    r"(?<![\w$£€.,'’-])([A-Za-z][A-Za-z-]+[A-Za-z])\s+(\d{1,3})(?![\w.,%-]|\s*(?:percent|per cent|"
+    r"billion|million|thousand|trillion|bn|points?|years?|days?|weeks?|months?|hours?|"
+    r"minutes?|yards?|goals?|games?|people|times?)\b)",
+    re.IGNORECASE,
+)
+# words a number follows without being a version: counts ("only 13"), ranks ("week 14"), dates
+_NOT_VERSIONED = (
+    STOPWORDS
+    | set(
+        "only just nearly roughly almost approximately some another over under around than top "
+        "week day game round season series episode chapter part page number no grade level vs "
+        "jan feb mar apr jun jul aug sep sept oct nov dec".split()
+    )
+    | set(_MONTH_NAMES.split())
+)
+
+
+def versions_in(text: str) -> tuple[str, ...]:
+    """Products named with their version ("iphone 16"), lower-cased: a version no article
+    names is usually one that came out after the reporting."""
+    found = []
+    for match in _VERSION.finditer(text):
+        word = match.group(1).lower()
+        if word not in _NOT_VERSIONED and not word.endswith(("ing", "ed")):  # "using 1"
+            found.append(f"{word} {match.group(2)}")
+    return tuple(dict.fromkeys(found))
+
+
 @dataclass(frozen=True)
 class QueryIntent:
     """A question parsed once: what it asks about, which outlets, names and times it names.
@@ -107,6 +139,11 @@ class QueryIntent:
     def tokens(self) -> tuple[str, ...]:
         """Every word of `text`, lower-cased, in order."""
         return tuple(words(self.text))
+
+    @cached_property
+    def versions(self) -> tuple[str, ...]:
+        """Products named with their version ("iphone 16")."""
+        return versions_in(self.text)
 
     @cached_property
     def content_stems(self) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from index.query import QueryAnalyser, names_in
+from index.query import QueryAnalyser, names_in, versions_in
 from index.when import looks_ahead, periods_in, wants_recent
 
 # a Wednesday
@@ -150,3 +150,25 @@ def test_how_did_it_unfold_asks_for_a_timeline() -> None:
     assert analyser.analyse("how did the openai board drama unfold", NOW).story
     assert analyser.analyse("timeline of the FTX trial", NOW).story
     assert not analyser.analyse("how did the fed decide", NOW).story
+
+
+@pytest.mark.parametrize(
+    ("question", "versions"),
+    [
+        ("whens the iphone 16 comming out", ["iphone 16"]),
+        ("How much will the Nintendo Switch 2 cost?", ["switch 2"]),
+        ("pixel 9 pro vs iphone 15", ["pixel 9", "iphone 15"]),
+        # amounts, measures, counts, ranks, dates and parts of words are not versions
+        ("did sbf use $1 billion of customer money", []),
+        ("google spent 26.3 billion on default search", []),
+        ("the 49ers beat the seahawks", []),
+        ("who kicked a 31-yard field goal", []),
+        ("jordan love threw for 300 yards", []),
+        ("who is ranked top 10 in week 14", []),
+        ("what happened on december 25", []),
+        ("he had only 13 catches", []),
+        ("using 1 account", []),
+    ],
+)
+def test_products_named_with_their_version(question: str, versions: list[str]) -> None:
+    assert list(versions_in(question)) == versions

@@ -32,6 +32,8 @@ class Evidence:
     # names a year after the newest reporting that no top passage holds, and does not ask what
     # was planned for it ("the 2025 Grammys" asked of 2023 reporting): it cannot be in there
     later_year: bool = False
+    # names a product's version no article names ("iphone 16" asked of iPhone 15 reporting)
+    unseen_version: bool = False
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -44,6 +46,7 @@ class Evidence:
             self.unseen_pairs,
             self.unseen_numbers,
             float(self.later_year),
+            float(self.unseen_version),
         )
 
     def answerable(self, weights: tuple[float, ...]) -> float:
@@ -103,6 +106,7 @@ def gather_evidence(
         unseen_pairs=unseen / pair_weight,
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
         later_year=later and not intent.ahead,
+        unseen_version=any(gen.mentions(version) == 0 for version in intent.versions),
     )
 
 
