@@ -5,7 +5,9 @@ contains, four letters or longer, is replaced by the most common indexed word on
 letter missing, extra, wrong or two letters swapped: Norvig's `edits1`), keeping its first
 letter where it can; a word of seven letters or more may be two edits away. Words the index
 holds are never touched, so names it knows stay as typed; a possessive is corrected as its
-name ("wembanyma's" -> "wembanyama's").
+name ("wembanyma's" -> "wembanyama's"). A word with no such correction may still take a rarer
+one (one chunk, or two edits from a shorter word) that stands beside the same neighbour in
+some chunk: "jennifer anniston" -> "jennifer aniston".
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ _WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9'’\-]*")
 MIN_LENGTH = 4
 MIN_CHUNKS = 2  # a suggestion must be a word at least this many chunks use
 TWO_EDITS_LENGTH = 7  # words this long may be two edits from the intended one
+# beside a word it stands beside in the index, a correction may be rarer and shorter
+CONTEXT_TWO_EDITS_LENGTH = 5
+CONTEXT_CANDIDATES = 5  # the most common candidates tried as a phrase with their neighbour
 
 
 def edits1(word: str) -> set[str]:
@@ -41,10 +46,14 @@ class Speller:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[str, str | None] = {}
+        self._unknown: set[str] = set()  # words no chunk holds
+        self._in_context: dict[tuple[str, str, str], str | None] = {}
         self._enabled: bool | None = None
 
     def clear(self) -> None:
         self._cache = {}
+        self._unknown = set()
+        self._in_context = {}
         self._enabled = None
 
     def correct(self, text: str, common_word: Callable[[str], bool] | None = None) -> str:
@@ -62,10 +71,16 @@ class Speller:
             known = self.store.known_words(todo)
             for word in todo:
                 self._cache[word] = self._suggest(word) if word not in known else None
+                if word not in known:
+                    self._unknown.add(word)
         names = _name_cased(text, found) if common_word else set()
         out, last = [], 0
         for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
+            if fix is None and low in self._unknown and not (common_word and common_word(low)):
+                before = lowered[k - 1] if k > 0 else ""
+                after = lowered[k + 1] if k + 1 < len(lowered) else ""
+                fix = self._beside(low, before, after)
             if fix and k in names and common_word(_without_possessive(fix)):
                 continue
             if fix:
@@ -95,6 +110,42 @@ class Speller:
             counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
         )
         return best[0] if best else None
+
+    def _beside(self, word: str, before: str, after: str) -> str | None:
+        """A rarer correction, taken only where it stands beside the word the question has
+        beside it in some chunk: "jennifer anniston" is the "jennifer aniston" of one article,
+        "savana montano" the "savannah montano" of another. Names are often misspelled and
+        often in one article only, too rare for `_suggest`."""
+        key = (before, word, after)
+        if key not in self._in_context:
+            self._in_context[key] = self._phrase_fix(word, before, after)
+        return self._in_context[key]
+
+    def _phrase_fix(self, word: str, before: str, after: str) -> str | None:
+        base = _without_possessive(word)
+        if len(base) < MIN_LENGTH or base in STOPWORDS or not base.isalpha():
+            return None
+        if base != word and self.store.known_words([base]):
+            return None  # "trump's": the name is known
+        neighbours = [
+            n for n in (before, after) if n and n not in STOPWORDS and n not in self._unknown
+        ]
+        if not neighbours:
+            return None
+        counts = self.store.known_words(sorted(edits1(base)))
+        if len(base) >= CONTEXT_TWO_EDITS_LENGTH:
+            near = self.store.words_like(base[:2], len(base) - 2, len(base) + 2)
+            counts.update({w: n for w, n in near.items() if distance(base, w) <= 2})
+        counts.pop(base, None)
+        for candidate in sorted(counts, key=lambda w: (-counts[w], w))[:CONTEXT_CANDIDATES]:
+            phrases = []
+            if before in neighbours:
+                phrases.append(f"{_without_possessive(before)} {candidate}")
+            if after in neighbours and base == word:
+                phrases.append(f"{candidate} {_without_possessive(after)}")
+            if any((self.store.phrase_chunks(p) or 0) > 0 for p in phrases):
+                return candidate + word[len(base) :]
+        return None
 
 
 def _without_possessive(word: str) -> str:

@@ -33,3 +33,24 @@ def test_a_misspelled_name_is_corrected_and_a_real_one_kept(news_index: NewsInde
     assert spelled(news_index, asked) == asked
     # ... but typed in lower case there is no telling, and a typo of an everyday word is fixed
     assert spelled(news_index, "do farmers groww barley") == "do farmers grow barley"
+
+
+def test_a_name_misspelled_beside_its_first_name_is_corrected_from_one_article(
+    news_index: NewsIndex,
+) -> None:
+    """A name most often comes up in one article: too rare to be anyone's correction alone,
+    but "jennifer anniston" is the "Jennifer Aniston" that article has, word beside word."""
+    news_index.ingest(
+        [
+            make_article(
+                "Sleep", "Jennifer Aniston's trick for insomnia is a cup of tea.", url="https://s/1"
+            ),
+            make_article("Town", "Anniversary sales in the town of Annistown.", url="https://s/2"),
+        ]
+    )
+    assert spelled(news_index, "what is jennifer anniston's trick") == (
+        "what is jennifer aniston's trick"
+    )
+    # alone, or beside a word the article does not have it beside, it is left as typed
+    assert spelled(news_index, "what is anniston's trick") == "what is anniston's trick"
+    assert spelled(news_index, "is mary anniston ok") == "is mary anniston ok"
