@@ -32,7 +32,8 @@ class Evidence:
     # names a year after the newest reporting that no top passage holds, and does not ask what
     # was planned for it ("the 2025 Grammys" asked of 2023 reporting): it cannot be in there
     later_year: bool = False
-    # names a product's version no article names ("iphone 16" asked of iPhone 15 reporting)
+    # names a product's version no article names, of a product some article names ("iphone
+    # 16" asked of iPhone 15 reporting; a product no article names is `missing`)
     unseen_version: bool = False
 
     def features(self) -> tuple[float, ...]:
@@ -93,7 +94,7 @@ def gather_evidence(
     unseen = sum(known[a] + known[b] for a, b in pairs if gen.mentions(f"{a} {b}") == 0)
     # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
     # everyday English, and more so the more articles there are to have used it
-    rare = [t for t in unknown if not (t.isalpha() and common_word(t))]
+    rare = [t for t in unknown if len(t) > 2 and not (t.isalpha() and common_word(t))]
     size = min(1.0, math.log1p(gen.chunk_count) / math.log1p(cfg.missing_scale_chunks))
     missing = len(rare) / max(len(weights), 1) * size
     return Evidence(
@@ -106,7 +107,10 @@ def gather_evidence(
         unseen_pairs=unseen / pair_weight,
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
         later_year=later and not intent.ahead,
-        unseen_version=any(gen.mentions(version) == 0 for version in intent.versions),
+        unseen_version=any(
+            gen.mentions(version) == 0 and gen.mentions(version.split()[0]) > 0
+            for version in intent.versions
+        ),
     )
 
 
