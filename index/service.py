@@ -294,7 +294,8 @@ class NewsIndex:
         if hint is not None:
             return Answer(asked, abstained=True, period=period.label, hint=hint)
         if period is not None:
-            narrowed = (filters or Filters()).within(period.since, period.until)
+            until = period.reported_until(now or datetime.now(UTC))
+            narrowed = (filters or Filters()).within(period.since, until)
             passages, abstained = self.retrieve(intent, depth, narrowed)
             if passages and not (refuse and abstained):
                 return self._build(intent, passages, top)

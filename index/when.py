@@ -50,6 +50,7 @@ WEEKDAYS = {
 }
 # a day-specific period is widened by this much each way: the asker's day is not UTC's
 PAD = timedelta(hours=12)
+REPORTING_LAG = timedelta(days=3)
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
@@ -110,6 +111,11 @@ class Period:
 
     def holds(self, moment: datetime | None) -> bool:
         return moment is not None and self.since <= moment < self.until
+
+    def reported_until(self, now: datetime) -> datetime:
+        """The end of the reporting on the period: what happens in it is reported in it and
+        for a few days after ("last week" asked on a Wednesday: Monday's report counts)."""
+        return max(self.until, min(self.until + REPORTING_LAG, now))
 
 
 def _start(day: date) -> datetime:

@@ -225,6 +225,29 @@ def test_time_words_pick_the_period_and_say_when_it_has_nothing(news_index: News
     assert plans.found and plans.note is not None and plans.note.startswith("Nothing from March")
 
 
+def test_a_period_includes_the_reporting_just_after_it(news_index: NewsIndex) -> None:
+    """What happened last week is often reported days later: asked on Wednesday, Tuesday's
+    report answers "last week" and nothing is said about the period having no reporting."""
+    news_index.ingest(
+        [
+            article("Court takes up ferry case", "Coast Herald", "https://h.example/court",
+                    ["Last week the high court agreed to hear the ferry operators' appeal."], 24),
+            article("Ferry fares cut", "Coast Herald", "https://h.example/fares",
+                    ["The ferry company cut fares by five percent after complaints."], 3),
+        ]
+    )  # fmt: skip
+    wednesday = datetime(2023, 10, 25, 9, tzinfo=UTC)  # last week: 16-22 October
+    answer = news_index.answer(
+        "which appeal did the high court agree to hear last week", now=wednesday
+    )
+    assert answer.citations[0].title == "Court takes up ferry case"
+    assert answer.note is None
+    # two weeks on, that report is not about "last week"
+    later = datetime(2023, 11, 8, 9, tzinfo=UTC)
+    late = news_index.answer("which appeal did the high court agree to hear last week", now=later)
+    assert late.note is not None and late.note.startswith("Nothing from last week")
+
+
 def test_a_story_timeline_is_in_date_order(news_index: NewsIndex) -> None:
     days = [20, 4, 12]
     news_index.ingest(
