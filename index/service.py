@@ -340,7 +340,7 @@ class NewsIndex:
             build_answer(
                 intent.text,
                 passages,
-                self.searcher.weights(intent),
+                intent.quote_weights(self.searcher.weights(intent)),
                 max_articles=top,
                 kind=intent.asks,
                 tuning=self.quote_tuning,

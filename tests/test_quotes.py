@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.query import answer_kind
+from index.query import QueryAnalyser, answer_kind
 from index.quotes import (
     _CLOSED,
     _EMBED,
@@ -119,3 +119,29 @@ def test_embeds_and_headings_in_real_shapes(sentence: str) -> None:
     about = _described(sentence)
     assert about.heading == float(not _CLOSED.search(sentence))
     assert about.embed == float(bool(_EMBED.search(sentence)))
+
+
+LUCASHENKO = [
+    "Melissa Lucashenko gave this interview at her home, west of Brisbane.",
+    "Her novel Too Much Lip won the Miles Franklin in 2019.",
+    "Her new novel, Edenglassie, came out last week.",
+    "The novel is set in colonial Brisbane in the 1850s.",
+    "Lucashenko writes every morning before dawn.",
+]
+
+
+def test_a_question_that_first_says_which_story_quotes_what_it_then_asks() -> None:
+    """ "the age interview with melissa lucashenko, what's her new novel called": the words
+    before the comma say which article, those after it which sentence."""
+    intent = QueryAnalyser(["The Age"]).analyse(
+        "the age interview with melissa lucashenko, what's her new novel called"
+    )
+    idf = {"interview": 3.0, "melissa": 4.0, "lucashenko": 6.0, "new": 1.0, "novel": 3.5,
+           "called": 1.0}  # fmt: skip
+    weights = {t: idf.get(t, 1.0) for t in intent.terms}
+    cosines = [0.5] * len(LUCASHENKO)
+    [quote] = pick_quotes(LUCASHENKO, intent.quote_weights(weights), cosines=cosines, limit=1)
+    assert quote == LUCASHENKO[2]
+    # a question that only asks weighs all its words alike
+    plain = QueryAnalyser([]).analyse("what is melissa lucashenko's new novel called")
+    assert plain.quote_weights(weights) == weights
