@@ -48,10 +48,15 @@ EVERYDAY = REPO / "benchmarks" / "questions" / "everyday.json"
 NOW = datetime(2023, 12, 31, tzinfo=UTC)  # the everyday set's "today"
 
 
-def load_questions(data: Path, multihop: int) -> list[dict[str, Any]]:
-    everyday = json.loads(EVERYDAY.read_text(encoding="utf-8"))
+def load_questions(data: Path, multihop: int, questions: Path = EVERYDAY) -> list[dict[str, Any]]:
+    everyday = json.loads(questions.read_text(encoding="utf-8"))
     items = [
-        {"set": "everyday", "question": q["question"], "url": q.get("article_url")}
+        {
+            "set": questions.stem,
+            "question": q["question"],
+            "url": q.get("article_url"),
+            "at": q.get("asked_at"),
+        }
         for q in everyday
     ]
     hop = json.loads((data / "MultiHopRAG.json").read_text(encoding="utf-8"))
@@ -59,6 +64,11 @@ def load_questions(data: Path, multihop: int) -> list[dict[str, Any]]:
     for q in hop[::step][:multihop] if step else []:
         items.append({"set": "multihop", "question": q["query"], "url": None})
     return items
+
+
+def clock(item: dict[str, Any]) -> datetime:
+    """The question's own time when the set gives one ("last week" is read against it)."""
+    return datetime.fromisoformat(item["at"]) if item.get("at") else NOW
 
 
 def peak_rss_mb() -> float:
@@ -96,12 +106,12 @@ def run_ours(index_dir: Path, items: list[dict[str, Any]]) -> dict[str, Any]:
     encoder = index.questions
     timed(encoder, "encode_question", spent)
     for item in items[:20]:  # warm-up: caches, the ONNX session, SQLite pages
-        index.answer(item["question"], top=CITED, now=NOW)
+        index.answer(item["question"], top=CITED, now=clock(item))
     rows = []
     for item in items:
         spent.clear()
         start = time.perf_counter()
-        answer = index.answer(item["question"], top=CITED, now=NOW)
+        answer = index.answer(item["question"], top=CITED, now=clock(item))
         ms = (time.perf_counter() - start) * 1000
         lead = answer.citations[:1]
         rows.append(
@@ -182,6 +192,8 @@ def child(args: argparse.Namespace, system: str) -> dict[str, Any]:
             str(args.data),
             "--multihop",
             str(args.multihop),
+            "--questions",
+            str(args.questions),
         ]
         subprocess.run(command, check=True, cwd=REPO)
         return json.loads(Path(out.name).read_text())
@@ -198,7 +210,7 @@ def wall(command: list[str], env: dict[str, str], runs: int) -> float:
 
 def summary(name: str, result: dict[str, Any], items: list[dict[str, Any]]) -> list[str]:
     lines = []
-    for which in ("everyday", "multihop"):
+    for which in dict.fromkeys(i["set"] for i in items):
         ms = [r["ms"] for r, i in zip(result["rows"], items, strict=True) if i["set"] == which]
         if ms:
             lines.append(
@@ -208,7 +220,7 @@ def summary(name: str, result: dict[str, Any], items: list[dict[str, Any]]) -> l
     golden = [(r, i) for r, i in zip(result["rows"], items, strict=True) if i["url"]]
     if golden:
         first = sum(normalise_url(i["url"]) in r["first"] for r, i in golden) / len(golden)
-        lines.append(f"{name:6} everyday answerable: right article first {first:.3f}")
+        lines.append(f"{name:6} {items[0]['set']} answerable: right article first {first:.3f}")
     lines.append(f"{name:6} peak RSS {result['rss_mb']:.0f} MB")
     return lines
 
@@ -239,6 +251,9 @@ def main() -> int:
     parser.add_argument("--txtai-dir", type=Path, default=Path("/tmp/txtai-multihop"))
     parser.add_argument("--data", type=Path, default=NEWSDATA)
     parser.add_argument("--multihop", type=int, default=500, help="MultiHop questions sampled")
+    parser.add_argument(
+        "--questions", type=Path, default=EVERYDAY, help="an everyday-style question file"
+    )
     parser.add_argument("--runs", type=int, default=5, help="cold-start runs (median)")
     parser.add_argument("--ingest", action="store_true", help="also time `newsbot ingest`")
     parser.add_argument("--skip-txtai", action="store_true")
@@ -246,7 +261,7 @@ def main() -> int:
     parser.add_argument("--child", choices=["ours", "txtai"], help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    items = load_questions(args.data, args.multihop)
+    items = load_questions(args.data, args.multihop, args.questions)
 
     if args.child:
         run: Callable[[], dict[str, Any]]
@@ -269,7 +284,7 @@ def main() -> int:
         if result.get("build_s"):
             lines.append(f"txtai  index build {result['build_s']:.1f} s, {result['chunks']} chunks")
     if "txtai" in results:
-        for which in ("everyday", "multihop"):
+        for which in (args.questions.stem, "multihop"):
             pair = [
                 (o["ms"], t["ms"])
                 for o, t, i in zip(

@@ -7,7 +7,8 @@ letter where it can; a word of seven letters or more may be two edits away. Word
 holds are never touched, so names it knows stay as typed; a possessive is corrected as its
 name ("wembanyma's" -> "wembanyama's"). A word with no such correction may still take a rarer
 one (one chunk, or two edits from a shorter word) that stands beside the same neighbour in
-some chunk: "jennifer anniston" -> "jennifer aniston".
+some chunk: "jennifer anniston" -> "jennifer aniston". Two words written as one are split where
+the index has them side by side ("blackfriday" -> "black friday").
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ TWO_EDITS_LENGTH = 7  # words this long may be two edits from the intended one
 # beside a word it stands beside in the index, a correction may be rarer and shorter
 CONTEXT_TWO_EDITS_LENGTH = 5
 CONTEXT_CANDIDATES = 5  # the most common candidates tried as a phrase with their neighbour
+SPLIT_PART = 3  # the shortest word a word written as two may be split into
 
 
 def edits1(word: str) -> set[str]:
@@ -109,7 +111,22 @@ class Speller:
         best = max(
             counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
         )
-        return best[0] if best else None
+        return best[0] if best else self._split(word)
+
+    def _split(self, word: str) -> str | None:
+        """Two words written as one, as in a hashtag ("spiderman", "blackfriday"): the two
+        the index most often has side by side."""
+        if len(word) < 2 * SPLIT_PART:
+            return None
+        halves = [(word[:i], word[i:]) for i in range(SPLIT_PART, len(word) - SPLIT_PART + 1)]
+        known = self.store.known_words([part for pair in halves for part in pair])
+        best, most = None, MIN_CHUNKS - 1
+        for first, second in halves:
+            if first in known and second in known:
+                together = self.store.phrase_chunks(f"{first} {second}") or 0
+                if together > most:
+                    best, most = f"{first} {second}", together
+        return best
 
     def _beside(self, word: str, before: str, after: str) -> str | None:
         """A rarer correction, taken only where it stands beside the word the question has

@@ -54,3 +54,16 @@ def test_a_name_misspelled_beside_its_first_name_is_corrected_from_one_article(
     # alone, or beside a word the article does not have it beside, it is left as typed
     assert spelled(news_index, "what is anniston's trick") == "what is anniston's trick"
     assert spelled(news_index, "is mary anniston ok") == "is mary anniston ok"
+
+
+def test_two_words_written_as_one_are_split(news_index: NewsIndex) -> None:
+    news_index.ingest(
+        [
+            make_article(f"Deals {k}", f"Black Friday deals on headphones, part {k}.",
+                         url=f"https://d/{k}")
+            for k in range(2)
+        ]
+    )  # fmt: skip
+    assert spelled(news_index, "blackfriday headphones") == "black friday headphones"
+    # only into words the index has side by side
+    assert spelled(news_index, "fridayblack headphones") == "fridayblack headphones"
