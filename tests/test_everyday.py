@@ -29,6 +29,9 @@ EVERYDAY_DEV = {
     "refused": 0.89,
 }
 MULTIHOP_DEV_SLICE = {"hits10": 0.93, "hits4": 0.84, "mrr10": 0.68}
+FRESH = QUESTIONS.with_name("fresh.json")
+# the second set's dev half (50 answerable, 20 not), measured less about 3 questions
+FRESH_DEV = {"answered": 0.92, "first": 0.74, "cited": 0.90, "quoted": 0.72, "refused": 0.70}
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +63,14 @@ def test_everyday_dev_half_meets_its_minimums(multihop_index: NewsIndex) -> None
     result = run_questions(multihop_index, items[::2])
     summary = result.row(result.records)
     for key, minimum in EVERYDAY_DEV.items():
+        assert summary[key] >= minimum, (key, summary[key])
+
+
+def test_fresh_dev_half_meets_its_minimums(multihop_index: NewsIndex) -> None:
+    items = load_question_file(FRESH)
+    result = run_questions(multihop_index, items[::2])
+    summary = result.row(result.records)
+    for key, minimum in FRESH_DEV.items():
         assert summary[key] >= minimum, (key, summary[key])
 
 
