@@ -150,8 +150,8 @@ class Speller:
         if not neighbours:
             return None
         counts = self.store.known_words(sorted(edits1(base)))
-        if len(base) >= CONTEXT_TWO_EDITS_LENGTH:
-            near = self.store.words_like(base[:2], len(base) - 2, len(base) + 2)
+        if len(base) >= CONTEXT_TWO_EDITS_LENGTH:  # among words that start alike: few to compare
+            near = self.store.words_like(base[:3], len(base) - 2, len(base) + 2)
             counts.update({w: n for w, n in near.items() if distance(base, w) <= 2})
         counts.pop(base, None)
         for candidate in sorted(counts, key=lambda w: (-counts[w], w))[:CONTEXT_CANDIDATES]:
