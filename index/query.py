@@ -67,11 +67,12 @@ _CUE_BEFORE = r"according to\s+"
 
 # a product and its version ("iphone 16", "Switch 2", "claude 3"): a word, then a whole number
 # of up to three digits that is not an amount, a measure or part of a word ("$1 billion",
-# "49ers", "31-yard", "13 games")
+# "49ers", "31-yard", "59 yarder", "100 meters", "13 games")
 _VERSION = re.compile(
     r"(?<![\w$£€.,'’-])([A-Za-z][A-Za-z-]+[A-Za-z])\s+(\d{1,3})(?![\w.,%-]|\s*(?:percent|per cent|"
     r"billion|million|thousand|trillion|bn|points?|years?|days?|weeks?|months?|hours?|"
-    r"minutes?|yards?|goals?|games?|people|times?)\b)",
+    r"minutes?|seconds?|yard\w*|met(?:er|re)s?|miles?|feet|foot|pounds?|kg|km|mph|inch(?:es)?|"
+    r"goals?|games?|runs?|votes?|seats?|people|times?)\b)",
     re.IGNORECASE,
 )
 # words a number follows without being a version: counts ("only 13"), ranks ("week 14"), dates

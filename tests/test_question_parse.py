@@ -164,6 +164,8 @@ def test_how_did_it_unfold_asks_for_a_timeline() -> None:
         ("the 49ers beat the seahawks", []),
         ("who kicked a 31-yard field goal", []),
         ("jordan love threw for 300 yards", []),
+        ("reich 59 yarder decision", []),
+        ("did lyles win the olympic 100 meters", []),
         ("who is ranked top 10 in week 14", []),
         ("what happened on december 25", []),
         ("he had only 13 catches", []),
