@@ -284,7 +284,7 @@ def main() -> int:
         if result.get("build_s"):
             lines.append(f"txtai  index build {result['build_s']:.1f} s, {result['chunks']} chunks")
     if "txtai" in results:
-        for which in (args.questions.stem, "multihop"):
+        for which in dict.fromkeys(i["set"] for i in items):
             pair = [
                 (o["ms"], t["ms"])
                 for o, t, i in zip(

@@ -99,14 +99,12 @@ class Speller:
                 return None
             fix = self._suggest(base)
             return fix + word[len(base) :] if fix else None
-        if len(word) < MIN_LENGTH or word in STOPWORDS or not word.isalpha():
+        if not _correctable(word):
             return None
         counts = self.store.known_words(sorted(edits1(word)))
         counts = {w: n for w, n in counts.items() if n >= MIN_CHUNKS}
-        if not counts and len(word) >= TWO_EDITS_LENGTH:
-            # two edits away ("paralisys"): among indexed words that start alike
-            near = self.store.words_like(word[:2], len(word) - 2, len(word) + 2)
-            counts = {w: n for w, n in near.items() if n >= MIN_CHUNKS and distance(word, w) <= 2}
+        if not counts and len(word) >= TWO_EDITS_LENGTH:  # "paralisys"
+            counts = {w: n for w, n in self._two_edits(word, 2).items() if n >= MIN_CHUNKS}
         # typos rarely hit the first letter: "kelse" is "kelce", not "else"
         best = max(
             counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
@@ -128,6 +126,12 @@ class Speller:
                     best, most = f"{first} {second}", together
         return best
 
+    def _two_edits(self, word: str, prefix: int) -> dict[str, int]:
+        """Indexed words at most two edits from `word` that start with its first `prefix`
+        letters (typos rarely hit the start), with their chunk counts."""
+        near = self.store.words_like(word[:prefix], len(word) - 2, len(word) + 2)
+        return {w: n for w, n in near.items() if distance(word, w) <= 2}
+
     def _beside(self, word: str, before: str, after: str) -> str | None:
         """A rarer correction, taken only where it stands beside the word the question has
         beside it in some chunk: "jennifer anniston" is the "jennifer aniston" of one article,
@@ -140,7 +144,7 @@ class Speller:
 
     def _phrase_fix(self, word: str, before: str, after: str) -> str | None:
         base = _without_possessive(word)
-        if len(base) < MIN_LENGTH or base in STOPWORDS or not base.isalpha():
+        if not _correctable(base):
             return None
         if base != word and self.store.known_words([base]):
             return None  # "trump's": the name is known
@@ -150,9 +154,8 @@ class Speller:
         if not neighbours:
             return None
         counts = self.store.known_words(sorted(edits1(base)))
-        if len(base) >= CONTEXT_TWO_EDITS_LENGTH:  # among words that start alike: few to compare
-            near = self.store.words_like(base[:3], len(base) - 2, len(base) + 2)
-            counts.update({w: n for w, n in near.items() if distance(base, w) <= 2})
+        if len(base) >= CONTEXT_TWO_EDITS_LENGTH:  # three letters alike: few to compare
+            counts.update(self._two_edits(base, 3))
         counts.pop(base, None)
         for candidate in sorted(counts, key=lambda w: (-counts[w], w))[:CONTEXT_CANDIDATES]:
             phrases = []
@@ -163,6 +166,11 @@ class Speller:
             if any((self.store.phrase_chunks(p) or 0) > 0 for p in phrases):
                 return candidate + word[len(base) :]
         return None
+
+
+def _correctable(word: str) -> bool:
+    """A word spelling may correct: long enough, alphabetic, not a stopword."""
+    return len(word) >= MIN_LENGTH and word not in STOPWORDS and word.isalpha()
 
 
 def _without_possessive(word: str) -> str:
