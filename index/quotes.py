@@ -208,6 +208,7 @@ def pick_quotes(
     scores = [sum(map(mul, coefficients, row)) for row in rows]
     quotes: list[str] = []
     for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]:
+        i = _answer_to(sentences, i)
         if sentences[i] not in quotes and not _furniture(sentences[i]):
             quotes.append(sentences[i])
             if len(quotes) >= limit:
@@ -216,6 +217,20 @@ def pick_quotes(
 
 
 QUOTE_CANDIDATES = 8  # the best-scoring sentences looked at for a quote
+
+
+def _answer_to(sentences: list[str], i: int) -> int:
+    """The sentence after a question the article asks itself ("What is a prop bet?", an
+    interviewer's question, an FAQ heading): a question quoted back answers nothing; the
+    article's answer follows it."""
+    if i + 1 < len(sentences) and _asks(sentences[i]) and not _asks(sentences[i + 1]):
+        return i + 1
+    return i
+
+
+def _asks(sentence: str) -> bool:
+    """Ends in a question of its own (not in someone's quoted words: "... if I had stayed?”")."""
+    return sentence.rstrip().endswith("?")
 
 
 @lru_cache(maxsize=64)

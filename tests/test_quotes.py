@@ -145,3 +145,25 @@ def test_a_question_that_first_says_which_story_quotes_what_it_then_asks() -> No
     # a question that only asks weighs all its words alike
     plain = QueryAnalyser([]).analyse("what is melissa lucashenko's new novel called")
     assert plain.quote_weights(weights) == weights
+
+
+PROP_BETS = [
+    "Betting guides are everywhere in the weeks before the Super Bowl.",
+    "What is a prop bet?",
+    "A prop bet is a side bet with a sportsbook on a specific event within the game.",
+    "City decided he could leave and Chelsea paid £42.5m. “Who knows what happens if I stay?”",
+    "He has started every game since.",
+]
+
+
+def test_a_question_the_article_asks_itself_is_answered_by_the_next_sentence() -> None:
+    """An FAQ heading or an interviewer's question matches the reader's question best, but
+    quoting it back answers nothing: the article's answer, the sentence after it, is quoted."""
+    weights = {"prop": 6.0, "bet": 4.0}
+    cosines = [0.3, 0.9, 0.6, 0.1, 0.1]
+    [quote] = pick_quotes(PROP_BETS, weights, cosines=cosines, limit=1)
+    assert quote == PROP_BETS[2]
+    # a question inside someone's quoted words ends a sentence that says something itself
+    weights = {"chelsea": 5.0, "paid": 3.0}
+    [quote] = pick_quotes(PROP_BETS, weights, cosines=[0.1, 0.1, 0.1, 0.8, 0.2], limit=1)
+    assert quote == PROP_BETS[3]
