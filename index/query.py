@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 
+from index.kinds import answer_kind
 from index.text import STOPWORDS, query_terms, stem, words
 from index.when import WEEKDAYS, Period, looks_ahead, periods_in, wants_recent, without_periods
 
@@ -309,29 +310,6 @@ _STORY = re.compile(
     r"|\bhow .{2,60} (?:has|have) (?:changed|moved|developed) over time\b",
     re.IGNORECASE,
 )
-_ASKS = [
-    (kind, re.compile(pattern, re.IGNORECASE))
-    for kind, pattern in (
-        ("number", r"\bhow (?:many|much|often|long|old|far|big|large|tall|fast|high|deep)\b"
-         r"|\bwhat (?:percentage|percent|share|number|price|amount|score|fee|fine|salary)\b"),
-        ("time", r"^\W*when\b|\bwhen (?:did|does|do|is|was|will|are|were)\b"
-         r"|\bwhat (?:time|date|day|year|month)\b"),
-        ("person", r"\bwho(?:se|m)?\b|\bwhich (?:player|person|man|woman|ceo|coach|actor|"
-         r"actress|singer|rapper|star|judge|executive|official|minister)\b"),
-        ("place", r"\bwhere\b|\bwhich (?:city|country|state|town|venue|stadium|airport)\b"),
-        ("reason", r"\bwhy\b|\bwhat (?:caused|led to|made)\b|\bwhat(?:'s| is| was) the reason\b"),
-    )
-]  # fmt: skip
-
-
-def answer_kind(question: str) -> str | None:
-    """What kind of thing the answer is: "how many" wants a number, "when" a time."""
-    for kind, pattern in _ASKS:
-        if pattern.search(question):
-            return kind
-    return None
-
-
 _CLAIM_BREAK = re.compile(r"[,;?]|\b(?:and|while|but|whereas|also)\b", re.IGNORECASE)
 
 

@@ -15,7 +15,8 @@ from operator import mul
 
 from corpus.clean import is_boilerplate
 from index.chunking import passage_sentences
-from index.text import STOPWORDS, content_stems, stem
+from index.kinds import holds_kind
+from index.text import content_stems, stem
 
 
 @dataclass(frozen=True)
@@ -45,47 +46,10 @@ class QuoteWeights:
 FEATURES = tuple(f.name for f in fields(QuoteWeights))
 _DEFAULT_COEFFICIENTS = astuple(QuoteWeights())
 
-_NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
-    r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|half|twice)\b",
-    re.IGNORECASE,
-)
-_TIME = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d"
-    r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
-    r"tonight|ago|earlier this|last (?:week|month|year|night)|next (?:week|month|year))\b",
-    re.IGNORECASE,
-)
-_REASON = re.compile(
-    r"\b(?:because|due to|after|since|as a result|attributed|reason|led to|amid|so that|"
-    r"in order to|over (?:concerns|claims|allegations)|accused|for (?:allegedly|violating))\b",
-    re.IGNORECASE,
-)
 _CLOSED = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 _EMBED = re.compile(r"pic\.twitter\.com|https?://|www\.|\(@\w+\)|^@\w+|\s—\s@?\w+ \(@", re.I)
 
 
-def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
-    """Whether a sentence holds the kind of answer asked for."""
-    if kind in ("person", "place"):
-        return bool(_names(sentence) - question_words - STOPWORDS)
-    return bool(kind) and _holds(sentence, kind)
-
-
-@lru_cache(maxsize=65536)
-def _holds(sentence: str, kind: str) -> bool:
-    pattern = _KINDS.get(kind)
-    return bool(pattern.search(sentence)) if pattern else False
-
-
-@lru_cache(maxsize=65536)
-def _names(sentence: str) -> frozenset[str]:
-    """Its capitalised words (not at a sentence start), lower-cased."""
-    return frozenset(m.group(0).lower() for m in _CAPITALISED.finditer(sentence))
-
-
-_KINDS = {"number": _NUMBER, "time": _TIME, "reason": _REASON}
 _CLOSERS = "\"'”’)]"
 _EMBED_HINTS = ("pic.twitter.com", "http", "www.")
 

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.query import QueryAnalyser, answer_kind
+from index.kinds import answer_kind
+from index.query import QueryAnalyser
 from index.quotes import (
     _CLOSED,
     _EMBED,
@@ -63,7 +64,8 @@ def test_two_sentences_are_quoted_best_first_and_one_when_asked() -> None:
     [
         ("why did dre greenlaw get ejected vs the eagles", "reason"),
         ("what caused the outage at cloudflare", "reason"),
-        ("how much is norway fining meta each day", "number"),
+        ("how much is norway fining meta each day", "money"),
+        ("how many goals did palmer score", "number"),
         ("who ended up catching the hail mary", "person"),
         ("nascar tv deal networks", None),
     ],
@@ -167,3 +169,27 @@ def test_a_question_the_article_asks_itself_is_answered_by_the_next_sentence() -
     weights = {"chelsea": 5.0, "paid": 3.0}
     [quote] = pick_quotes(PROP_BETS, weights, cosines=[0.1, 0.1, 0.1, 0.8, 0.2], limit=1)
     assert quote == PROP_BETS[3]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "how cheap is the m1 macbook air on amazon right now",
+        "sony xm5 headphones black friday price",
+        "How much does the Alzheimer's drug lecanemab cost per year?",
+        "how much is norway fining meta each day",
+    ],
+)
+def test_a_price_question_quotes_the_amount_not_any_number(question: str) -> None:
+    """ "M1", "15-inch" and "8GB" are numbers; a reader asking what it costs wants the price."""
+    sentences = [
+        "The base MacBook Air with the M1 chip comes with 8GB of RAM and 256GB of storage.",
+        "It usually sells for $999, but Amazon is discounting it to $749.99 this week.",
+        "Retailers in 15 states said the deal, like last year's, would end on Monday.",
+    ]
+    weights = {"macbook": 5.0, "air": 3.0, "amazon": 2.5, "m1": 5.5}
+    assert answer_kind(question) == "money"
+    [quote] = pick_quotes(sentences, weights, cosines=[0.5, 0.45, 0.2], kind="money", limit=1)
+    assert quote == sentences[1]
+    [quote] = pick_quotes(sentences, weights, cosines=[0.5, 0.45, 0.2], kind="number", limit=1)
+    assert quote == sentences[0]  # any number will do for "how many"
