@@ -110,6 +110,12 @@ _DESCRIBED_THEN_ASKED = re.compile(rf"^(?!\s*{_ASKING})[^,:?]+[,:]\s+(?P<ask>{_A
 # (everyday and fresh sets, dev halves: answering sentence quoted .768 -> .775, .760 -> .780;
 # the same from 3 up)
 ASK_WEIGHT = 3.0
+# "what did the fed decide", "how did the asx open", "what did the jobs report show"
+_ENDS_ON_ACTION = re.compile(
+    r"^\W*(?:what|how|why|when|where|who|whom)\s+(?:did|does|do|will|would|can|could|should|"
+    r"has|have|had)\s+(?:[\w'’.-]+\s+){1,5}(?P<verb>[a-z]+)\W*$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -164,6 +170,13 @@ class QueryIntent:
             return weights
         asked = set(query_terms(match.group("ask")))
         return {t: w * ASK_WEIGHT if t in asked else w for t, w in weights.items()}
+
+    @cached_property
+    def action(self) -> str | None:
+        """The verb a "what did X decide?" question ends on: what is asked, in words the
+        report rarely uses ("the Fed held rates", not "decided")."""
+        match = _ENDS_ON_ACTION.match(self.text)
+        return match.group("verb").lower() if match else None
 
     @cached_property
     def versions(self) -> tuple[str, ...]:

@@ -4,7 +4,8 @@
 contains, four letters or longer, is replaced by the most common indexed word one edit away (a
 letter missing, extra, wrong or two letters swapped: Norvig's `edits1`), keeping its first
 letter where it can; a word of seven letters or more may be two edits away. Words the index
-holds are never touched, so names it knows stay as typed; a possessive is corrected as its
+holds are never touched, so names it knows stay as typed, nor are English words it lacks (a
+small index has no "decide": that is not "decade"); a possessive is corrected as its
 name ("wembanyma's" -> "wembanyama's"). A word with no such correction may still take a rarer
 one (one chunk, or two edits from a shorter word) that stands beside the same neighbour in
 some chunk: "jennifer anniston" -> "jennifer aniston". Two words written as one are split where
@@ -79,6 +80,8 @@ class Speller:
         out, last = [], 0
         for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
+            if fix and common_word and common_word(low):
+                fix = None  # an English word the index lacks: "decide" is not "decade"
             if fix is None and low in self._unknown and not (common_word and common_word(low)):
                 before = lowered[k - 1] if k > 0 else ""
                 after = lowered[k + 1] if k + 1 < len(lowered) else ""

@@ -174,3 +174,19 @@ def test_how_did_it_unfold_asks_for_a_timeline() -> None:
 )
 def test_products_named_with_their_version(question: str, versions: list[str]) -> None:
     assert list(versions_in(question)) == versions
+
+
+@pytest.mark.parametrize(
+    ("question", "action"),
+    [
+        ("What did the Fed decide?", "decide"),
+        ("what did the jobs report show", "show"),
+        ("How did the ASX open?", "open"),
+        ("Did the Fed decide?", None),  # a yes-no question asks whether, not what
+        ("who won the 2023 chemistry nobel", None),
+    ],
+)
+def test_the_verb_a_what_did_question_ends_on(question: str, action: str | None) -> None:
+    """What was decided is the answer, in the report's own words: refusal does not count
+    "decide" as a word the passages must hold."""
+    assert QueryAnalyser([]).analyse(question).action == action

@@ -33,6 +33,8 @@ def test_a_misspelled_name_is_corrected_and_a_real_one_kept(news_index: NewsInde
     assert spelled(news_index, asked) == asked
     # ... but typed in lower case there is no telling, and a typo of an everyday word is fixed
     assert spelled(news_index, "do farmers groww barley") == "do farmers grow barley"
+    # an English word a small index lacks is not a typo of one it has ("grow" for "grew")
+    assert spelled(news_index, "did farmers grew barley") == "did farmers grew barley"
 
 
 def test_a_name_misspelled_beside_its_first_name_is_corrected_from_one_article(

@@ -35,6 +35,10 @@ class Evidence:
     # names a product's version no article names, of a product some article names ("iphone
     # 16" asked of iPhone 15 reporting; a product no article names is `missing`)
     unseen_version: bool = False
+    # the share of the question's weight no top passage holds, over its number of words: in
+    # a short question every word is the point ("swiss national bank rate cut" answered from
+    # a report on other banks), in a long one an unmatched word is often a paraphrase
+    uncovered_short: float = 0.0
 
     def features(self) -> tuple[float, ...]:
         return (
@@ -48,6 +52,7 @@ class Evidence:
             self.unseen_numbers,
             float(self.later_year),
             float(self.unseen_version),
+            self.uncovered_short,
         )
 
     def answerable(self, weights: tuple[float, ...]) -> float:
@@ -69,7 +74,12 @@ def gather_evidence(
     unknown = {t for t in weights if gen.unknown(t)}
     known = {t: w for t, w in weights.items() if t not in unknown}
     total = sum(known.values()) or 1.0
-    present = [word_stems(passage.article.title + " " + passage.text) for passage in top]
+    # the outlet counts as said: "what was gary wang wearing, per cnbc" names CNBC's report,
+    # whose text never says "cnbc"
+    present = [
+        word_stems(f"{passage.article.source or ''} {passage.article.title} {passage.text}")
+        for passage in top
+    ]
     coverage = max(
         (sum(w for t, w in known.items() if stem(t) in stems) / total for stems in present),
         default=0.0,
@@ -111,6 +121,29 @@ def gather_evidence(
             gen.mentions(version) == 0 and gen.mentions(version.split()[0]) > 0
             for version in intent.versions
         ),
+        uncovered_short=_uncovered(known, total, present, intent, common_word)
+        / max(len(weights), 1),
+    )
+
+
+def _uncovered(
+    known: dict[str, float],
+    total: float,
+    present: list[set[str]],
+    intent: QueryIntent,
+    common_word: Callable[[str], bool],
+) -> float:
+    """The share of the question's weight the best top passage leaves out, the everyday verb
+    a "what did X decide?" question ends on counted as held: what was decided is the
+    answer, in other words."""
+    action = intent.action
+    asked = stem(action) if action and common_word(action) else None
+    return 1.0 - max(
+        (
+            sum(w for t, w in known.items() if stem(t) in stems or stem(t) == asked) / total
+            for stems in present
+        ),
+        default=0.0,
     )
 
 
