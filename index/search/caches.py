@@ -15,10 +15,14 @@ from functools import cached_property
 
 from index.query import QueryAnalyser
 from index.search.bm25 import TermScores
+from index.search.config import ChunkMeta
 from index.spelling import Speller
 from index.store import Store
 from index.text import stem, words
 from index.vectors import Vectors
+
+# chunk metadata kept per generation: ~200 bytes each, so at most ~100 MB
+CHUNK_META_CACHED = 500_000
 
 
 class Generation:
@@ -32,6 +36,7 @@ class Generation:
         self.vectors = vectors
         self.df: dict[str, int] = {}  # term -> chunks holding it; '"a phrase"' -> chunks
         self._source_chunks: dict[str, list[int]] = {}
+        self._chunk_meta: ChunkMeta = {}
         self.speller = Speller(store)
         # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
         self.text_search = getattr(vectors, "text_search", None) or TermScores(store)
@@ -54,6 +59,19 @@ class Generation:
         if chunks is None:
             chunks = self._source_chunks[source] = self.store.source_chunk_ids(source)
         return chunks
+
+    def chunk_meta(self, ids: Sequence[int]) -> ChunkMeta:
+        """chunk id -> (article id, outlet, published) of ranking candidates, each read from
+        the store once per generation (up to `CHUNK_META_CACHED` of them)."""
+        known = self._chunk_meta
+        missing = [i for i in ids if i not in known]
+        if missing:
+            fetched = self.store.chunk_meta(missing)
+            if len(known) + len(fetched) > CHUNK_META_CACHED:
+                fetched.update((i, known[i]) for i in ids if i in known)
+                return fetched
+            known.update(fetched)
+        return {i: known[i] for i in ids if i in known}
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""

@@ -100,7 +100,7 @@ class Searcher:
         found = gather(cfg, gen, vectors, intent, vector, allowed)
         if not found.ids:
             return []
-        meta = self.store.chunk_meta(list(found.ids))
+        meta = gen.chunk_meta(list(found.ids))
         ids = [i for i in found.ids if i in meta]  # others were removed by a concurrent ingest
         dense = vectors.cosines(ids, vector[None, :])[:, 0]
         scored = fuse(cfg, intent, found, ids, dense, meta, gen.newest)
