@@ -132,7 +132,7 @@ class QueryIntent:
     periods: tuple[Period, ...] = ()  # "yesterday", "in December", "7 October" ...
     recent: bool = False  # "latest", "currently", "now": newer reporting is better
     story: bool = False  # "how did X unfold": wants the story's reports in date order
-    asks: str | None = None  # the kind of answer: "number", "time", "person", "place", "reason"
+    asks: str | None = None  # the kind of answer: "number", "money", "time", "person", "place" ...
     sources: tuple[str, ...] = ()
     unknown_sources: tuple[str, ...] = ()
     dates: tuple[date, ...] = ()

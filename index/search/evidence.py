@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from itertools import pairwise
 
@@ -80,10 +81,11 @@ def gather_evidence(
         word_stems(f"{passage.article.source or ''} {passage.article.title} {passage.text}")
         for passage in top
     ]
-    coverage = max(
-        (sum(w for t, w in known.items() if stem(t) in stems) / total for stems in present),
-        default=0.0,
-    )
+    coverage = _coverage(known, total, present)
+    # the everyday verb a "what did X decide?" question ends on counts as held for brevity's
+    # sake: what was decided is the answer, in other words
+    action = intent.action
+    asked = {stem(action)} if action and common_word(action) else set()
     held = set().union(*present)
     numbers = [stem(t) for t in intent.terms if any(c.isdigit() for c in t)]
     newest = gen.newest
@@ -121,26 +123,20 @@ def gather_evidence(
             gen.mentions(version) == 0 and gen.mentions(version.split()[0]) > 0
             for version in intent.versions
         ),
-        uncovered_short=_uncovered(known, total, present, intent, common_word)
-        / max(len(weights), 1),
+        uncovered_short=(1.0 - _coverage(known, total, present, asked)) / max(len(weights), 1),
     )
 
 
-def _uncovered(
+def _coverage(
     known: dict[str, float],
     total: float,
-    present: list[set[str]],
-    intent: QueryIntent,
-    common_word: Callable[[str], bool],
+    present: list[frozenset[str]],
+    held: AbstractSet[str] = frozenset(),
 ) -> float:
-    """The share of the question's weight the best top passage leaves out, the everyday verb
-    a "what did X decide?" question ends on counted as held: what was decided is the
-    answer, in other words."""
-    action = intent.action
-    asked = stem(action) if action and common_word(action) else None
-    return 1.0 - max(
+    """The best top passage's share of the question's weight (its stems, or `held`)."""
+    return max(
         (
-            sum(w for t, w in known.items() if stem(t) in stems or stem(t) == asked) / total
+            sum(w for t, w in known.items() if stem(t) in stems or stem(t) in held) / total
             for stems in present
         ),
         default=0.0,
