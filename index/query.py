@@ -180,8 +180,11 @@ class QueryIntent:
 
     @cached_property
     def versions(self) -> tuple[str, ...]:
-        """Products named with their version ("iphone 16")."""
-        return versions_in(self.text)
+        """Products named with their version ("iphone 16"), the product's spelling corrected
+        ("iphnoe 16") but only where the question as typed has a version there too: "reich
+        59 yarder" is a measure even when spelling makes it "59 harder"."""
+        typed = {v.split()[-1] for v in versions_in(self.question or self.text)}
+        return tuple(v for v in versions_in(self.text) if v.split()[-1] in typed)
 
     @cached_property
     def content_stems(self) -> tuple[str, ...]:

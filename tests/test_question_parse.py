@@ -190,3 +190,13 @@ def test_the_verb_a_what_did_question_ends_on(question: str, action: str | None)
     """What was decided is the answer, in the report's own words: refusal does not count
     "decide" as a word the passages must hold."""
     assert QueryAnalyser([]).analyse(question).action == action
+
+
+def test_a_version_is_read_where_the_question_as_typed_has_one() -> None:
+    """Spelling may fix the product ("iphnoe 16") but must not make a measure a version:
+    "59 yarder" corrected to "59 harder" is still a field goal's length."""
+    analyser = QueryAnalyser([])
+    fixed = analyser.analyse("iphone 16 price", None, "iphnoe 16 price")
+    assert fixed.versions == ("iphone 16",)
+    measure = analyser.analyse("reich 59 harder decision", None, "reich 59 yarder decision")
+    assert measure.versions == ()
