@@ -31,7 +31,7 @@ EVERYDAY_DEV = {
 MULTIHOP_DEV_SLICE = {"hits10": 0.93, "hits4": 0.84, "mrr10": 0.68}
 FRESH = QUESTIONS.with_name("fresh.json")
 # the second set's dev half (50 answerable, 20 not), measured less about 3 questions
-FRESH_DEV = {"answered": 0.92, "first": 0.74, "cited": 0.90, "quoted": 0.76, "refused": 0.75}
+FRESH_DEV = {"answered": 0.92, "first": 0.80, "cited": 0.90, "quoted": 0.78, "refused": 0.75}
 
 
 @pytest.fixture(scope="module")
@@ -137,3 +137,12 @@ def test_a_short_question_half_of_which_no_passage_holds_is_refused(
     held = multihop_index.parse("astros sign stealing trash can")
     answer = multihop_index.answer(held)
     assert answer.found and "astros" in answer.citations[0].title.lower()
+
+
+def test_a_short_question_keeps_the_fused_order_of_its_reports(multihop_index: NewsIndex) -> None:
+    """ "Does Amazon match prices from other stores?": The Verge's guide to price matching
+    holds it ("Amazon doesn't offer price matching") and leads on both the vector and the
+    words; a Black Friday roundup has a sentence with more of the question's words. For a
+    question this short the best sentence does not overturn that order."""
+    answer = multihop_index.answer("Does Amazon match prices from other stores?")
+    assert answer.found and "price-matching-policy" in answer.citations[0].url

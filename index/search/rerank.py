@@ -22,6 +22,9 @@ def rerank(
     chunk whose second-best sentence matches as well is usually a general overview rather
     than the specific report, hence the (negative) `second_sentence_weight`.
     """
+    scale = _rerank_scale(cfg, len(intent.terms))
+    if not scale:
+        return head
     weights, total = gen.stem_weights(intent.text_terms)
     pair_weights = {
         (a, b): weights.get(a, 0.0) + weights.get(b, 0.0) for a, b in pairwise(intent.content_stems)
@@ -33,7 +36,7 @@ def rerank(
         shares = sorted(sentences.shares(weights, total), reverse=True)
         pair_shares = sentences.shares(pair_weights, pair_total, pairs=True)
         closest = probes.closest(chunk_id)
-        score += (
+        score += scale * (
             cfg.sentence_weight * (shares[0] if shares else 0.0)
             + cfg.second_sentence_weight * (shares[1] if len(shares) > 1 else 0.0)
             + cfg.pair_weight * max(pair_shares, default=0.0)
@@ -41,6 +44,15 @@ def rerank(
         )
         rescored.append((score, chunk_id, d, lex))
     return sorted(rescored, reverse=True)
+
+
+def _rerank_scale(cfg: RetrievalConfig, terms: int) -> float:
+    """How much the best sentence counts, by the question's length: nothing up to
+    `rerank_from_terms` words, fully from `rerank_full_terms`, in proportion between."""
+    span = cfg.rerank_full_terms - cfg.rerank_from_terms
+    if span <= 0:
+        return 1.0 if terms >= cfg.rerank_full_terms else 0.0
+    return min(1.0, max(0.0, (terms - cfg.rerank_from_terms) / span))
 
 
 def spread(
