@@ -30,6 +30,7 @@ from index.evaluate_questions import QUOTED_SHARE, parse_time, quoted_share
 from index.search import Evidence
 
 ROOT = Path(__file__).resolve().parent.parent
+FEATURES = [f.name for f in fields(Evidence)]  # in the order of Evidence.features()
 
 
 def fit_logistic(
@@ -64,12 +65,12 @@ def main() -> None:
         "--keep",
         action="append",
         default=[],
-        choices=[f.name for f in fields(Evidence)],
+        choices=FEATURES,
         help="a feature whose weight stays as it is (set by hand, too rare to fit)",
     )
     parser.add_argument(
         "--grid",
-        choices=[f.name for f in fields(Evidence)],
+        choices=FEATURES,
         help="set one feature's weight and the bias on a grid, the rest as they are",
     )
     parser.add_argument("--quote", action="append", nargs="+", default=[], metavar="NAME=VALUE")
@@ -106,13 +107,12 @@ def main() -> None:
         sets = np.array([r[0] for r in rows])
         share = (sets == "multihop").sum() / (sets != "multihop").sum()
         weight = np.where(sets != "multihop", args.everyday_weight * share, 1.0)
-        names = [f.name for f in fields(Evidence)]
-        kept = [names.index(name) for name in args.keep]
-        free = [i for i in range(len(names)) if i not in kept]
+        kept = [FEATURES.index(name) for name in args.keep]
+        free = [i for i in range(len(FEATURES)) if i not in kept]
         current = np.array(index.searcher.config.refusal[:-1])
         offset = x[:, kept] @ current[kept] if kept else None
         fitted = fit_logistic(x[:, free], y, weight, offset=offset)
-        beta = np.zeros(len(names) + 1)
+        beta = np.zeros(len(FEATURES) + 1)
         beta[free], beta[kept], beta[-1] = fitted[:-1], current[kept], fitted[-1]
         print("refusal =", tuple(round(float(b), 3) for b in beta))
         report(rows, tuple(beta))
@@ -150,7 +150,7 @@ def grid(rows: list, weights: tuple[float, ...], feature: str) -> None:
     """The settings of one feature's weight (0 to -40) and of the bias (-0.5 to +2 from now)
     that refuse the most (mean over the sets) while every set still answers at least 0.98 of
     its answerable questions; the five best."""
-    k = [f.name for f in fields(Evidence)].index(feature)
+    k = FEATURES.index(feature)
     x = np.array([r[2].features() for r in rows])
     y = np.array([r[1] for r in rows])
     sets = np.array([r[0] for r in rows])

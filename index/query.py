@@ -183,8 +183,11 @@ class QueryIntent:
         """Products named with their version ("iphone 16"), the product's spelling corrected
         ("iphnoe 16") but only where the question as typed has a version there too: "reich
         59 yarder" is a measure even when spelling makes it "59 harder"."""
-        typed = {v.split()[-1] for v in versions_in(self.question or self.text)}
-        return tuple(v for v in versions_in(self.text) if v.split()[-1] in typed)
+        found = versions_in(self.text)
+        if not found or self.question in ("", self.text):
+            return found
+        typed = {v.split()[-1] for v in versions_in(self.question)}
+        return tuple(v for v in found if v.split()[-1] in typed)
 
     @cached_property
     def content_stems(self) -> tuple[str, ...]:

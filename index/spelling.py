@@ -73,15 +73,17 @@ class Speller:
         if todo:
             known = self.store.known_words(todo)
             for word in todo:
-                self._cache[word] = self._suggest(word) if word not in known else None
-                if word not in known:
-                    self._unknown.add(word)
+                if word in known:
+                    self._cache[word] = None
+                    continue
+                self._unknown.add(word)
+                # an English word the index lacks is not a typo: "decide" is not "decade"
+                english = common_word is not None and common_word(word)
+                self._cache[word] = None if english else self._suggest(word)
         names = _name_cased(text, found) if common_word else set()
         out, last = [], 0
         for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
-            if fix and common_word and common_word(low):
-                fix = None  # an English word the index lacks: "decide" is not "decade"
             if fix is None and low in self._unknown and not (common_word and common_word(low)):
                 before = lowered[k - 1] if k > 0 else ""
                 after = lowered[k + 1] if k + 1 < len(lowered) else ""

@@ -123,7 +123,8 @@ def gather_evidence(
             gen.mentions(version) == 0 and gen.mentions(version.split()[0]) > 0
             for version in intent.versions
         ),
-        uncovered_short=(1.0 - _coverage(known, total, present, asked)) / max(len(weights), 1),
+        uncovered_short=(1.0 - (_coverage(known, total, present, asked) if asked else coverage))
+        / max(len(weights), 1),
     )
 
 
