@@ -121,8 +121,11 @@ def sentence_features(
     rows = []
     for k, sentence in enumerate(sentences):
         about, sequence, cover = described[k], sequences[k], covers[k]
+        # a pair of the question's words needs two of them in the sentence
         pairs = (
-            {pair for pair in pairwise(sequence) if pair in pair_weights} if pair_weights else ()
+            {pair for pair in pairwise(sequence) if pair in pair_weights}
+            if pair_weights and len(cover) > 1
+            else ()
         )
         cosine = cosines[k] if use_cosines else 0.0
         rows.append(

@@ -6,12 +6,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 
 from corpus.models import Article
 from index import NewsIndex
 from index.chunking import split_sentences
 from index.embedder import Embedder
 from index.query import QueryAnalyser, claims_in
+from index.search import caches
 
 
 def long_article(title: str, source: str, url: str, fact: str, topic: str, day: int) -> Article:
@@ -68,6 +70,34 @@ def test_every_chunk_keeps_one_vector_per_sentence(news_index: NewsIndex) -> Non
     assert sorted(vectors) == sorted(ids)  # replaced and removed chunks took theirs along
     for chunk in store.chunks(ids).values():
         assert len(vectors[chunk.id]) == len(split_sentences(chunk.text))
+
+
+def test_sentence_vectors_kept_for_reuse_stay_within_budget_and_follow_updates(
+    news_index: NewsIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    articles = [
+        long_article(f"Bridge story {i}", "Coast Herald", f"https://h.example/{i}",
+                     f"The bridge reopened on day {i}.", "bridge", 3 + i)
+        for i in range(3)
+    ]  # fmt: skip
+    news_index.ingest(articles)
+    store, dim = news_index.store, news_index.questions.dim
+    ids = [row[0] for row in store.conn.execute("SELECT id FROM chunks")]
+    stored = store.sentence_vectors(ids, dim)
+    budget = 2 * max(m.nbytes for m in stored.values())
+    monkeypatch.setattr(caches, "SENTENCE_VECTORS_CACHED", budget)
+    first = news_index.answer("When did the bridge reopen?")
+    assert first.citations
+    generation = news_index.searcher.current()
+    assert 0 < generation.sentence_vector_bytes <= budget
+    kept = generation.sentence_vectors(ids, dim)
+    assert all(np.array_equal(kept[i], stored[i]) for i in ids)
+    assert generation.sentence_vector_bytes <= budget
+    fact = "The bridge stays closed until spring because of cracked cables."
+    news_index.ingest([long_article("Bridge story 0", "Coast Herald", "https://h.example/0",
+                                    fact, "bridge", 9)])  # fmt: skip
+    answer = news_index.answer("Why does the bridge stay closed until spring?")
+    assert any(fact in " ".join(c.quotes) for c in answer.citations)
 
 
 def test_the_passage_holding_the_answer_sentence_comes_first(news_index: NewsIndex) -> None:

@@ -9,9 +9,13 @@ while the next search starts on the new one. Within a generation the lookups fil
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime
 from functools import cached_property
+
+import numpy as np
 
 from index.query import QueryAnalyser
 from index.search.bm25 import TermScores
@@ -23,6 +27,9 @@ from index.vectors import Vectors
 
 # chunk metadata kept per generation: ~200 bytes each, so at most ~100 MB
 CHUNK_META_CACHED = 500_000
+# sentence vectors kept decoded (float32) per generation, the most recently read first: the
+# float16 -> float32 decoding of a re-ranked chunk's rows was ~1 ms of a question
+SENTENCE_VECTORS_CACHED = 48 * 2**20  # bytes
 
 
 class Generation:
@@ -37,6 +44,9 @@ class Generation:
         self.df: dict[str, int] = {}  # term -> chunks holding it; '"a phrase"' -> chunks
         self._source_chunks: dict[str, list[int]] = {}
         self._chunk_meta: ChunkMeta = {}
+        self._sentence_vectors: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._sentence_bytes = 0
+        self._lock = threading.Lock()  # the sentence vectors' order is shared by threads
         self.speller = Speller(store)
         # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
         self.text_search = getattr(vectors, "text_search", None) or TermScores(store)
@@ -72,6 +82,37 @@ class Generation:
                 return fetched
             known.update(fetched)
         return {i: known[i] for i in ids if i in known}
+
+    def sentence_vectors(self, ids: Sequence[int], dim: int) -> dict[int, np.ndarray]:
+        """chunk id -> its sentences' vectors (sentences x dim, float32), the recently read
+        ones kept (up to `SENTENCE_VECTORS_CACHED` bytes); chunks without any are absent."""
+        found: dict[int, np.ndarray] = {}
+        missing: list[int] = []
+        cache = self._sentence_vectors
+        with self._lock:
+            for i in ids:
+                matrix = cache.get(i)
+                if matrix is None:
+                    missing.append(i)
+                else:
+                    cache.move_to_end(i)
+                    found[i] = matrix
+        if missing:
+            fetched = self.store.sentence_vectors(missing, dim)
+            found.update(fetched)
+            with self._lock:
+                for i, matrix in fetched.items():
+                    if i not in cache:
+                        cache[i] = matrix
+                        self._sentence_bytes += matrix.nbytes
+                while self._sentence_bytes > SENTENCE_VECTORS_CACHED and cache:
+                    self._sentence_bytes -= cache.popitem(last=False)[1].nbytes
+        return found
+
+    @property
+    def sentence_vector_bytes(self) -> int:
+        """What the kept sentence vectors take."""
+        return self._sentence_bytes
 
     def term_weights(self, terms: Sequence[str]) -> dict[str, float]:
         """IDF of each query term over the chunk collection (FTS5 applies the same stemming)."""

@@ -107,7 +107,7 @@ class Searcher:
         head = scored[: cfg.rerank_depth]
         rows = self.store.chunks([item[1] for item in head]) if head else {}
         texts = {chunk_id: row.text for chunk_id, row in rows.items()}
-        matrices = self.store.sentence_vectors(list(texts), len(vector)) if texts else {}
+        matrices = gen.sentence_vectors(list(texts), len(vector)) if texts else {}
         probes = Probes.read(texts, matrices, [None, *parts], [vector, *part_vectors])
         if rows:
             scored = rerank(cfg, gen, intent, head, probes) + scored[cfg.rerank_depth :]
@@ -143,7 +143,7 @@ class Searcher:
         chunks.update(self.store.chunks([p[1] for p in picked if p[1] not in rows]))
         articles = self.store.articles(c.article_id for c in chunks.values())
         unread = [p[1] for p in picked if p[1] not in probes.sentences]
-        later = self.store.sentence_vectors(unread, len(vector)) if unread else {}
+        later = self.current().sentence_vectors(unread, len(vector)) if unread else {}
         passages: list[Passage] = []
         for score, chunk_id, d, lex in picked:
             chunk = chunks.get(chunk_id)
@@ -164,7 +164,7 @@ class Searcher:
         with its cosine to the question."""
         vector = self.question_vector(intent)
         rows = self.store.article_chunks(article_ids)
-        matrices = self.store.sentence_vectors([r.id for r in rows], len(vector))
+        matrices = self.current().sentence_vectors([r.id for r in rows], len(vector))
         out: dict[str, tuple[list[str], list[float]]] = {}
         for row in rows:
             sentences = passage_sentences(row.text)

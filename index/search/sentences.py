@@ -49,40 +49,32 @@ class Probes:
 
 @dataclass(frozen=True)
 class Sentences:
-    """Where each stemmed content word and adjacent word pair occurs among a chunk's sentences."""
+    """Each of a chunk's sentences as the stems of its content words, in order."""
 
-    count: int
-    terms: dict[str, tuple[int, ...]]
-    pairs: dict[tuple[str, str], tuple[int, ...]]
+    stems: tuple[tuple[str, ...], ...]
 
     def shares(self, weights: dict, total: float, pairs: bool = False) -> list[float]:
-        """Per sentence, the share of `weights` (of terms or of pairs) it contains."""
-        out = [0.0] * self.count
-        where = self.pairs if pairs else self.terms
-        for key, weight in weights.items():
-            for k in where.get(key, ()):
-                out[k] += weight / total
+        """Per sentence, the share of `weights` (of terms or of adjacent term pairs) it
+        contains. Most sentences hold none of the question's words and cost one set
+        intersection."""
+        items = list(weights.items())
+        needed = {term for pair in weights for term in pair} if pairs else weights.keys()
+        out = []
+        for sequence in self.stems:
+            share = 0.0
+            held = needed & set(sequence) if pairs else needed & sequence
+            if held:
+                present = set(pairwise(sequence)) if pairs else held
+                for key, weight in items:
+                    if key in present:
+                        share += weight / total
+            out.append(share)
         return out
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=8192)
 def sentence_index(text: str) -> Sentences:
-    """Index a chunk's sentences (a pure function of its text, cached: the same popular chunks
-    are re-ranked question after question)."""
-    terms: dict[str, list[int]] = {}
-    pairs: dict[tuple[str, str], list[int]] = {}
-    sentences = passage_sentences(text)
-    for k, sentence in enumerate(sentences):
-        sequence = content_stems(sentence)
-        for where, keys in ((terms, sequence), (pairs, pairwise(sequence))):
-            for key in keys:
-                found = where.get(key)
-                if found is None:
-                    where[key] = [k]
-                elif found[-1] != k:  # sentences come in order: a repeat is the last one
-                    found.append(k)
-    return Sentences(
-        len(sentences),
-        {t: tuple(ks) for t, ks in terms.items()},
-        {p: tuple(ks) for p, ks in pairs.items()},
-    )
+    """A chunk's sentences as stems (a pure function of its text, cached: the same popular
+    chunks are re-ranked question after question; ~3 KB an entry, the stems shared with
+    `content_stems`'s cache)."""
+    return Sentences(tuple(content_stems(sentence) for sentence in passage_sentences(text)))
