@@ -111,7 +111,7 @@ def sentence_features(
     pair_weights = {(a, b): local[a] + local[b] for a, b in pairwise(order) if a != b}
     pair_total = sum(pair_weights.values()) or 1.0
     use_cosines = len(cosines) == n
-    shares = [sum(local[s] for s in cover) / local_total for cover in covers]
+    shares = [sum(local[s] for s in cover) / local_total if cover else 0.0 for cover in covers]
     held = [s for s in local if spread[s]]
     rarest = max(held, key=lambda s: local[s]) if held else None
     asked = set(weights)
@@ -121,18 +121,25 @@ def sentence_features(
     rows = []
     for k, sentence in enumerate(sentences):
         about, sequence, cover = described[k], sequences[k], covers[k]
-        # a pair of the question's words needs two of them in the sentence
-        pairs = (
-            {pair for pair in pairwise(sequence) if pair in pair_weights}
-            if pair_weights and len(cover) > 1
-            else ()
-        )
+        if cover:  # most sentences hold none of the question's words
+            words = sum(stems[s] for s in cover) / total
+            # a pair of the question's words needs two of them in the sentence
+            pairs = (
+                sum(pair_weights[p] for p in {p for p in pairwise(sequence) if p in pair_weights})
+                / pair_total
+                if len(cover) > 1 and pair_weights
+                else 0.0
+            )
+            novel = (len(sequence) - sum(map(sequence.count, cover))) / len(sequence)
+        else:
+            words = pairs = 0.0
+            novel = 1.0 if sequence else 0.0
         cosine = cosines[k] if use_cosines else 0.0
         rows.append(
             (
-                sum(stems[s] for s in cover) / total,
+                words,
                 shares[k],
-                sum(pair_weights[p] for p in pairs) / pair_total,
+                pairs,
                 cosine,
                 float(bool(kind) and holds_kind(sentence, kind, asked)),
                 about.short,
@@ -140,9 +147,7 @@ def sentence_features(
                 k / (n - 1) if n > 1 else 0.0,
                 about.embed,
                 float(seen[sentence] > 1),
-                (len(sequence) - sum(map(sequence.count, cover))) / len(sequence)
-                if sequence
-                else 0.0,
+                novel,
                 about.heading,
                 float(rarest in cover),
                 about.length,
