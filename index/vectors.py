@@ -254,11 +254,10 @@ class Vectors:
             if depth <= 0:
                 continue
             scores, ids = segment.index.search(query, depth, params=params)
-            found.extend(
-                (int(i), float(s))
-                for i, s in zip(ids[0], scores[0], strict=True)
-                if i >= 0 and int(i) not in segment.removed
-            )
+            keep = ids[0] >= 0
+            if segment.removed:
+                keep &= ~np.isin(ids[0], np.fromiter(segment.removed, dtype=np.int64))
+            found.extend(zip(ids[0][keep].tolist(), scores[0][keep].tolist(), strict=True))
         found.sort(key=lambda item: -item[1])
         return found[:k]
 
