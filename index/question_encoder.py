@@ -141,7 +141,9 @@ class OnnxQuestionEncoder:
         options.inter_op_num_threads = 1
         # threads spin between a question's operators (3.3 against 4.2 ms a question) but
         # stop when its run ends: spinning on between questions took the other core from
-        # searches, an ingest and a second worker (50 chats 20 -> 27 answers/s; benchmarks/)
+        # searches, an ingest and a second worker (50 chats 20 -> 27 answers/s). Within runs
+        # it still costs under load: 50 chats through the bot 28.5 -> 27.5 answers/s, the bare
+        # index on 6 threads 43 -> 39 (benchmarks/bot_latency.py, 3 runs each)
         options.add_session_config_entry("session.intra_op.allow_spinning", "1")
         options.add_session_config_entry("session.force_spinning_stop", "1")
         options.log_severity_level = 3  # warnings about unused initialisers are not ours
