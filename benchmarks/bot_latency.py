@@ -28,6 +28,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 from measure import emulator_settings, percentile
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application

@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 from measure import emulator_settings, percentile
 
 from bot.app import RATE_LIMITER_OPTIONS, build_application

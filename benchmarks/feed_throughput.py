@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 from measure import percentile
 
 from bot.app import share_the_interpreter

@@ -14,6 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 from measure import percentile
 
 from corpus.loaders import load_path

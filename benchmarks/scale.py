@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 import numpy as np
 
 from corpus.models import Article

@@ -21,6 +21,7 @@ import json
 from dataclasses import fields
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 import numpy as np
 from tune_quotes import quote_settings, tuning_parser  # the script beside this one
 

@@ -20,6 +20,7 @@ import dataclasses
 import json
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 import numpy as np
 from scipy.optimize import minimize
 from tune_retrieval import parse_value  # the script beside this one

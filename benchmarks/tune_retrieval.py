@@ -14,6 +14,7 @@ import argparse
 import dataclasses
 from pathlib import Path
 
+import checkout  # noqa: F401  (this checkout's code, not an installed copy)
 import numpy as np
 
 from index import NewsIndex
