@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from index.text import STOPWORDS
+from index.text import STOPWORDS, words
 
 _ASKS = [
     (kind, re.compile(pattern, re.IGNORECASE))
@@ -36,18 +36,18 @@ def answer_kind(question: str) -> str | None:
 
 
 _NUMBER = re.compile(
-    r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
+    r"\d+(?:[,.]\d+)*|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|dozen|dozens|"
     r"hundred|hundreds|thousand|thousands|million|millions|billion|billions|half|twice)\b",
     re.IGNORECASE,
 )
 _TIME = re.compile(
-    r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d"
+    r"\b(?:19|20)\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\s+\d+"
     r"|\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|today|yesterday|tomorrow|"
     r"tonight|ago|earlier this|last (?:week|month|year|night)|next (?:week|month|year))\b",
     re.IGNORECASE,
 )
 _MONEY = re.compile(
-    r"[$£€¥₪₹]\s?\d|\b(?:US\$|NIS|USD|EUR|GBP)\s?\d"
+    r"[$£€¥₪₹]\s?\d+(?:[,.]\d+)*|\b(?:US\$|NIS|USD|EUR|GBP)\s?\d+(?:[,.]\d+)*"
     r"|\b\d[\d,.]*\s?(?:dollars|pounds|euros|yen|cents|pence|shekels|rupees)\b",
     re.IGNORECASE,
 )
@@ -60,16 +60,20 @@ _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
 def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
-    """Whether a sentence holds the kind of answer asked for."""
+    """Whether a sentence holds the kind of answer asked for, other than the question's own:
+    "How many votes did Jordan get on his third try in 2024?" is not answered by a 2024."""
     if kind in ("person", "place"):
         return bool(_names(sentence) - question_words - STOPWORDS)
-    return bool(kind) and _holds(sentence, kind)
+    return bool(kind) and any(not found <= question_words for found in _held(sentence, kind))
 
 
 @lru_cache(maxsize=65536)
-def _holds(sentence: str, kind: str) -> bool:
+def _held(sentence: str, kind: str) -> tuple[frozenset[str], ...]:
+    """The words of each number, time or amount the sentence holds."""
     pattern = _KINDS.get(kind)
-    return bool(pattern.search(sentence)) if pattern else False
+    if pattern is None:
+        return ()
+    return tuple(frozenset(words(m.group(0))) for m in pattern.finditer(sentence))
 
 
 @lru_cache(maxsize=65536)
