@@ -5,9 +5,10 @@ makes "How many speakers are in the Sphere?" quote the sentence with the count."
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
-from index.text import STOPWORDS, words
+from index.text import STOPWORDS
 
 _ASKS = [
     (kind, re.compile(pattern, re.IGNORECASE))
@@ -56,24 +57,33 @@ _REASON = re.compile(
     r"in order to|over (?:concerns|claims|allegations)|accused|for (?:allegedly|violating))\b",
     re.IGNORECASE,
 )
+_TOKEN = re.compile(r"\w+")  # as `index.text.words` splits numbers and dates
 _CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+")
 
 
-def holds_kind(sentence: str, kind: str | None, question_words: set[str]) -> bool:
+def kind_test(kind: str | None, question_words: set[str]) -> Callable[[str], bool]:
     """Whether a sentence holds the kind of answer asked for, other than the question's own:
     "How many votes did Jordan get on his third try in 2024?" is not answered by a 2024."""
     if kind in ("person", "place"):
-        return bool(_names(sentence) - question_words - STOPWORDS)
-    return bool(kind) and any(not found <= question_words for found in _held(sentence, kind))
+        return lambda sentence: bool(_names(sentence) - question_words - STOPWORDS)
+    pattern = _KINDS.get(kind or "")
+    if pattern is None:
+        return lambda sentence: False
+    own = {word for word in question_words if pattern.search(word)}
+    if not own:  # most questions name no number or time: any in the sentence will do
+        return lambda sentence: _holds(sentence, pattern)
+    return lambda sentence: any(not found <= own for found in _held(sentence, pattern))
 
 
 @lru_cache(maxsize=65536)
-def _held(sentence: str, kind: str) -> tuple[frozenset[str], ...]:
+def _holds(sentence: str, pattern: re.Pattern[str]) -> bool:
+    return pattern.search(sentence) is not None
+
+
+@lru_cache(maxsize=65536)
+def _held(sentence: str, pattern: re.Pattern[str]) -> tuple[frozenset[str], ...]:
     """The words of each number, time or amount the sentence holds."""
-    pattern = _KINDS.get(kind)
-    if pattern is None:
-        return ()
-    return tuple(frozenset(words(m.group(0))) for m in pattern.finditer(sentence))
+    return tuple(frozenset(_TOKEN.findall(found.lower())) for found in pattern.findall(sentence))
 
 
 @lru_cache(maxsize=65536)

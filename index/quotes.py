@@ -15,7 +15,7 @@ from operator import mul
 
 from corpus.clean import is_boilerplate
 from index.chunking import passage_sentences
-from index.kinds import holds_kind
+from index.kinds import kind_test
 from index.text import content_stems, stem
 
 
@@ -114,7 +114,7 @@ def sentence_features(
     shares = [sum(local[s] for s in cover) / local_total if cover else 0.0 for cover in covers]
     held = [s for s in local if spread[s]]
     rarest = max(held, key=lambda s: local[s]) if held else None
-    asked = set(weights)
+    holds_kind = kind_test(kind, set(weights))
     seen: dict[str, int] = {}
     for sentence in sentences:
         seen[sentence] = seen.get(sentence, 0) + 1
@@ -141,7 +141,7 @@ def sentence_features(
                 shares[k],
                 pairs,
                 cosine,
-                float(bool(kind) and holds_kind(sentence, kind, asked)),
+                float(holds_kind(sentence)),
                 about.short,
                 float(k == 0),
                 k / (n - 1) if n > 1 else 0.0,

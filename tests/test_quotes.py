@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from index.kinds import answer_kind
+from index.kinds import answer_kind, kind_test
 from index.query import QueryAnalyser
 from index.quotes import (
     _CLOSED,
@@ -57,6 +57,16 @@ def test_two_sentences_are_quoted_best_first_and_one_when_asked() -> None:
     one = pick_quotes(SPHERE, WEIGHTS, cosines=cosines, kind="number", limit=1)
     assert len(two) == 2 and one == two[:1]
     assert pick_quotes([], WEIGHTS) == ()
+
+
+def test_the_number_a_question_names_itself_is_not_the_answer() -> None:
+    question = "How many votes did Jim Jordan get on his third try in 2024?"
+    holds = kind_test(answer_kind(question), {"votes", "jim", "jordan", "third", "try", "2024"})
+    assert not holds("Jordan tried again in 2024.")
+    assert holds("Friday's vote was 194 for Jordan, his lowest tally yet.")
+    assert holds("He lost by 1,479 votes in 2024.")  # a number besides the year
+    # a question naming no number takes any number
+    assert kind_test("number", {"votes", "jordan"})("Jordan tried again in 2024.")
 
 
 @pytest.mark.parametrize(
