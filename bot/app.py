@@ -95,6 +95,7 @@ async def post_init(application: Application) -> None:
             log.warning("could not set the admin menu for %s: %s", user_id, exc)
     index: NewsIndex = application.bot_data.index
     await asyncio.to_thread(lambda: index.questions.encode_question("warm up", []))
+    index.warmer.nudge()  # the caches fill in the background, giving way to questions
     if replayed := await replay_unfinished(application):
         log.info("handling %d update(s) a crash interrupted", replayed)
     schedule_digests(application)  # PTB does not persist jobs: the schedule lives in SQLite
@@ -110,6 +111,7 @@ async def refresh_index(context: BotContext) -> None:
     try:
         if await asyncio.to_thread(context.bot_data.index.reload):
             log.info("picked up index generation %d", context.bot_data.index.generation)
+            context.bot_data.index.warmer.nudge()
     except Exception:  # a damaged file is logged; the generation in use keeps answering
         log.exception("could not pick up the newest index generation")
 

@@ -105,6 +105,7 @@ async def poll_feeds_job(context: BotContext) -> None:
         log.warning(
             "feed poll failed: %s", polling.last_failure, exc_info=log.isEnabledFor(logging.DEBUG)
         )
+    context.bot_data.index.warmer.nudge()  # what it ingested is a new generation, cold
 
 
 def polling_of(application: Application) -> FeedPolling:

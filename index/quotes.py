@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 from itertools import pairwise
@@ -83,6 +84,14 @@ def _described(sentence: str) -> _Sentence:
         heading=float(not closed),
         length=math.log1p(len(stems)) / math.log(31),
     )
+
+
+def read_ahead(sentences: Iterable[str]) -> None:
+    """Describe sentences before a question quotes them (what quoting reads of a sentence
+    whatever the question, kept in the caches)."""
+    for sentence in sentences:
+        _described(sentence)
+        _furniture(sentence)
 
 
 def sentence_features(

@@ -29,6 +29,7 @@ from index.search import Filters, Passage, RetrievalConfig, Searcher
 from index.stats import IndexStats
 from index.store import ArticleRow
 from index.vectors import Vectors
+from index.warm import Warmer
 from index.when import Period
 
 DB_NAME = "news.sqlite"
@@ -98,6 +99,7 @@ class NewsIndex:
             config,
             common_word=lambda word: self.questions.is_common_word(word),
         )
+        self.warmer = Warmer(self.searcher)  # nudged by a long-running process (the bot)
 
     # -- lifecycle --------------------------------------------------------------------------
 

@@ -56,6 +56,14 @@ class TermScores:
         best = np.lexsort((chunks, -sums))[:limit]
         return dict(zip(chunks[best].tolist(), sums[best].tolist(), strict=True))
 
+    def read_ahead(self, term: str, title_weight: float) -> bool:
+        """Read a term's postings before a question asks for them, while the cache is less
+        than half full (the rest is left to the questions); False once it is."""
+        if self._cached >= self.max_cached // 2:
+            return False
+        self._postings(term, title_weight)
+        return True
+
     def _postings(self, term: str, title_weight: float) -> Postings | None:
         """The term's chunk ids and one-term scores; None when the question must go to the OR
         query (a term in too many chunks, or one FTS5 cannot parse)."""

@@ -7,6 +7,8 @@ answer the question at all (evidence and the refusal model). Settings: `Retrieva
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
@@ -48,6 +50,8 @@ class Searcher:
         self.config = config or RetrievalConfig()
         self.common_word = common_word or (lambda word: False)
         self._current: Generation | None = None
+        self._searching = 0  # searches running now
+        self._counting = threading.Lock()
 
     def current(self) -> Generation:
         """The caches of the index generation now current (a new object for a new one)."""
@@ -90,6 +94,22 @@ class Searcher:
         BM25 both); every candidate is scored on both, with a bonus for a named outlet or date,
         and for being recent; the best are re-ranked by their sentences.
         """
+        with self._counting:
+            self._searching += 1
+        try:
+            return self._search(intent, top, filters)
+        finally:
+            with self._counting:
+                self._searching -= 1
+
+    def wait_idle(self, longest: float = 0.05) -> None:
+        """Wait until no search runs, or `longest` seconds: background work (`index.warm`)
+        gives way to questions without stopping for good under a steady stream of them."""
+        deadline = time.monotonic() + longest
+        while self._searching and time.monotonic() < deadline:
+            time.sleep(0.002)
+
+    def _search(self, intent: QueryIntent, top: int, filters: Filters | None) -> list[Passage]:
         cfg, gen = self.config, self.current()
         vectors = gen.vectors
         allowed = allowed_chunks(gen, filters or Filters())

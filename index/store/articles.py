@@ -200,6 +200,11 @@ class ArticleReads:
         rows = rows_in(self.conn, sql, ids)
         return {row[0]: ChunkRow(row[0], row[1], row[2], row[3]) for row in rows}
 
+    def newest_chunk_texts(self, limit: int) -> list[str]:
+        """The texts of the `limit` chunks stored last."""
+        rows = self.conn.execute("SELECT text FROM chunks ORDER BY id DESC LIMIT ?", (limit,))
+        return [row[0] for row in rows]
+
     def article_chunks(self, article_ids: Sequence[str]) -> list[ChunkRow]:
         """Every chunk of the given articles, each article's in order."""
         sql = "SELECT id, article_id, position, text FROM chunks WHERE article_id IN ({marks})"

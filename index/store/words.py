@@ -59,6 +59,13 @@ class WordReads:
         )
         return {row[0]: row[1] for row in rows}
 
+    def common_words(self, limit: int) -> list[str]:
+        """The `limit` words held by the most chunks, most first."""
+        rows = self.conn.execute(
+            "SELECT word FROM vocabulary ORDER BY chunks DESC, word LIMIT ?", (limit,)
+        )
+        return [row[0] for row in rows]
+
     def has_vocabulary(self) -> bool:
         return self.conn.execute("SELECT 1 FROM vocabulary LIMIT 1").fetchone() is not None
 
