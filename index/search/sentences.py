@@ -58,16 +58,20 @@ class Sentences:
         contains. Most sentences hold none of the question's words and cost one set
         intersection."""
         items = list(weights.items())
-        needed = {term for pair in weights for term in pair} if pairs else weights.keys()
+        # intersections from a set made once (a dict's keys view is copied at every `&`)
+        needed = (
+            frozenset(term for pair in weights for term in pair) if pairs else frozenset(weights)
+        )
         out = []
         for sequence in self.stems:
+            if needed.isdisjoint(sequence):
+                out.append(0.0)
+                continue
             share = 0.0
-            held = needed & set(sequence) if pairs else needed & sequence
-            if held:
-                present = set(pairwise(sequence)) if pairs else held
-                for key, weight in items:
-                    if key in present:
-                        share += weight / total
+            present = set(pairwise(sequence)) if pairs else needed.intersection(sequence)
+            for key, weight in items:
+                if key in present:
+                    share += weight / total
             out.append(share)
         return out
 
