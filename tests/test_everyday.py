@@ -146,3 +146,19 @@ def test_a_short_question_keeps_the_fused_order_of_its_reports(multihop_index: N
     question this short the best sentence does not overturn that order."""
     answer = multihop_index.answer("Does Amazon match prices from other stores?")
     assert answer.found and "price-matching-policy" in answer.citations[0].url
+
+
+def test_a_name_joined_by_of_that_no_article_has_is_refused(multihop_index: NewsIndex) -> None:
+    """The corpus has the Bank of England and no Bank of Canada: "bank of canada" is a phrase
+    the question asks about ("of" between its words, so no two of them stand side by side),
+    and no article holding it, the question is refused. One whose "of" phrase the reporting
+    holds is answered."""
+    absent = multihop_index.parse("what did the bank of canada do with rates")
+    evidence = multihop_index.searcher.evidence(absent, multihop_index.search(absent, 15))
+    assert evidence.unseen_pairs == 1.0
+    assert not multihop_index.answer(absent).found
+    held = multihop_index.parse("university of michigan football sign stealing")
+    evidence = multihop_index.searcher.evidence(held, multihop_index.search(held, 15))
+    assert evidence.unseen_pairs < 0.5
+    answer = multihop_index.answer(held)
+    assert answer.found and "michigan" in answer.citations[0].title.lower()

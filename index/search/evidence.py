@@ -97,13 +97,20 @@ def gather_evidence(
         for name in intent.names:
             if gen.mentions(name) == 0 and not word_stems(name) <= present[0]:
                 absent_name = True
-    pairs = [
-        (a, b)
-        for a, b in pairwise(intent.tokens)
-        if a in known and b in known and a not in STOPWORDS and b not in STOPWORDS
+
+    def content(word: str) -> bool:
+        return word in known and word not in STOPWORDS
+
+    tokens = intent.tokens
+    # adjacent words, and two joined by "of" ("bank of canada"): the phrase as written
+    pairs = [(a, b, f"{a} {b}") for a, b in pairwise(tokens) if content(a) and content(b)]
+    pairs += [
+        (a, b, f"{a} of {b}")
+        for a, of, b in zip(tokens, tokens[1:], tokens[2:], strict=False)
+        if of == "of" and content(a) and content(b)
     ]
-    pair_weight = sum(known[a] + known[b] for a, b in pairs) or 1.0
-    unseen = sum(known[a] + known[b] for a, b in pairs if gen.mentions(f"{a} {b}") == 0)
+    pair_weight = sum(known[a] + known[b] for a, b, _ in pairs) or 1.0
+    unseen = sum(known[a] + known[b] for a, b, phrase in pairs if gen.mentions(phrase) == 0)
     # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
     # everyday English, and more so the more articles there are to have used it
     rare = [t for t in unknown if len(t) > 2 and not (t.isalpha() and common_word(t))]
