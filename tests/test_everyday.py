@@ -162,3 +162,19 @@ def test_a_name_joined_by_of_that_no_article_has_is_refused(multihop_index: News
     assert evidence.unseen_pairs < 0.5
     answer = multihop_index.answer(held)
     assert answer.found and "michigan" in answer.citations[0].title.lower()
+
+
+def test_an_abbreviation_the_passages_spell_out_is_not_a_missing_word(
+    multihop_index: NewsIndex,
+) -> None:
+    """No article writes "APA", one writes "the American Psychological Association": the
+    abbreviation people type is not a word the reporting lacks, and the question is answered.
+    Letters that abbreviate nothing in the passages still count as missing."""
+    spelled = multihop_index.parse("apa poll holiday stress percent")
+    evidence = multihop_index.searcher.evidence(spelled, multihop_index.search(spelled, 15))
+    assert evidence.missing == 0.0
+    answer = multihop_index.answer(spelled)
+    assert answer.found and "stress" in " ".join(answer.citations[0].quotes).lower()
+    made_up = multihop_index.parse("qzx poll holiday stress percent")
+    evidence = multihop_index.searcher.evidence(made_up, multihop_index.search(made_up, 15))
+    assert evidence.missing > 0.0

@@ -12,7 +12,7 @@ from itertools import pairwise
 from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import Passage, RetrievalConfig
-from index.text import STOPWORDS, stem, word_stems
+from index.text import STOPWORDS, stem, word_stems, words
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,13 @@ def gather_evidence(
     unseen = sum(known[a] + known[b] for a, b, phrase in pairs if gen.mentions(phrase) == 0)
     # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
     # everyday English, and more so the more articles there are to have used it
-    rare = [t for t in unknown if len(t) > 2 and not (t.isalpha() and common_word(t))]
+    # nor is one the passages spell out ("apa": "the American Psychological Association")
+    texts = [f"{passage.article.title} {passage.text}" for passage in top]
+    rare = [
+        t
+        for t in unknown
+        if len(t) > 2 and not (t.isalpha() and common_word(t)) and not _spelled_out(t, texts)
+    ]
     size = min(1.0, math.log1p(gen.chunk_count) / math.log1p(cfg.missing_scale_chunks))
     missing = len(rare) / max(len(weights), 1) * size
     return Evidence(
@@ -133,6 +139,14 @@ def gather_evidence(
         uncovered_short=(1.0 - (_coverage(known, total, present, asked) if asked else coverage))
         / max(len(weights), 1),
     )
+
+
+def _spelled_out(word: str, texts: list[str]) -> bool:
+    """The word is the initials of words standing together in one of the texts: an
+    abbreviation people type ("botw", "apa") of a name the reporting writes out."""
+    if not (word.isalpha() and len(word) <= 6):
+        return False
+    return any(word in "".join(w[0] for w in words(text) if w) for text in texts)
 
 
 def _coverage(
