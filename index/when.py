@@ -270,6 +270,17 @@ def looks_ahead(question: str) -> bool:
     return bool(_AHEAD.search(question))
 
 
+_BACK = re.compile(
+    r"\b(?:did|was|were|won|lost|happened|ended|results?|winners?|champions?)\b", re.IGNORECASE
+)
+
+
+def looks_back(question: str) -> bool:
+    """ "Who won ...", "what happened at ...", "... results": asks how something turned out,
+    which reporting from before it cannot tell."""
+    return bool(_BACK.search(question))
+
+
 def wants_recent(question: str) -> bool:
     """ "What's the latest on X", "is X still ...", "who currently leads ..."."""
     return bool(_RECENT.search(question))

@@ -102,6 +102,12 @@ def test_a_later_year_than_the_reporting_is_refused_and_the_reported_one_answere
     # what was planned for a later year is what older reporting can tell
     ahead = multihop_index.parse("what will the 2026 oscars ceremony look like")
     assert not multihop_index.searcher.evidence(ahead, passages).later_year
+    # 2023 reporting names the 2024 Olympics, ahead of them: how they turned out it cannot say
+    previewed = multihop_index.parse("what happened at the 2024 paris olympics")
+    evidence = multihop_index.searcher.evidence(previewed, multihop_index.search(previewed, 15))
+    assert evidence.unseen_numbers == 0.0 and evidence.later_year
+    assert not multihop_index.answer(previewed).found
+    assert multihop_index.answer("what will happen at the 2024 paris olympics").found
 
 
 def test_a_version_no_article_names_is_refused_and_a_reported_one_answered(

@@ -13,6 +13,7 @@ from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import Passage, RetrievalConfig
 from index.text import STOPWORDS, stem, word_stems, words
+from index.when import looks_back
 
 
 @dataclass(frozen=True)
@@ -89,9 +90,14 @@ def gather_evidence(
     held = set().union(*present)
     numbers = [stem(t) for t in intent.terms if any(c.isdigit() for c in t)]
     newest = gen.newest
-    later = newest is not None and any(
-        len(n) == 4 and n.isdigit() and int(n) > newest.year and n not in held for n in numbers
-    )
+    years = [
+        n
+        for n in numbers
+        if newest is not None and len(n) == 4 and n.isdigit() and int(n) > newest.year
+    ]
+    # a later year the passages name is still one they report ahead of, when the question
+    # asks how it turned out ("who won the 2024 election" of 2023 previews of it)
+    later = any(n not in held for n in years) or bool(years and looks_back(intent.question))
     absent_name = False
     if top:
         for name in intent.names:
