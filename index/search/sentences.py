@@ -55,8 +55,7 @@ class Sentences:
 
     def shares(self, weights: dict, total: float, pairs: bool = False) -> list[float]:
         """Per sentence, the share of `weights` (of terms or of adjacent term pairs) it
-        contains. Most sentences hold none of the question's words and cost one set
-        intersection."""
+        contains. Most sentences hold none of the question's words and cost one set test."""
         items = list(weights.items())
         # intersections from a set made once (a dict's keys view is copied at every `&`)
         needed = (
