@@ -22,7 +22,6 @@ import asyncio
 import logging
 import random
 import resource
-import sys
 import time
 from collections import Counter
 from itertools import pairwise
@@ -30,8 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import checkout  # noqa: E402, F401  (this checkout's code, not an installed copy)
 from measure import emulator_settings, percentile  # noqa: E402
 
 from bot.app import build_application, polling  # noqa: E402

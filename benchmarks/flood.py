@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import sys
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import checkout  # noqa: E402, F401  (this checkout's code, not an installed copy)
 from measure import emulator_settings, percentile  # noqa: E402
 
 from bot.app import build_application, polling  # noqa: E402

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+import checkout  # noqa: E402, F401  (this checkout's code, not an installed copy)
 
 from emulator import BotApiEmulator  # noqa: E402
 from index.evaluate import load_questions  # noqa: E402

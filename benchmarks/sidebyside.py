@@ -39,8 +39,7 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))  # this checkout's code, not an installed copy's
-
+import checkout  # noqa: E402, F401  (this checkout's code, not an installed copy)
 from measure import percentile  # noqa: E402
 
 from corpus.models import normalise_url  # noqa: E402

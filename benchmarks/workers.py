@@ -31,8 +31,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
+import checkout  # noqa: E402, F401  (this checkout's code, not an installed copy)
 from measure import percentile  # noqa: E402
 
 from emulator import BotApiEmulator  # noqa: E402
