@@ -184,3 +184,15 @@ def test_an_abbreviation_the_passages_spell_out_is_not_a_missing_word(
     made_up = multihop_index.parse("qzx poll holiday stress percent")
     evidence = multihop_index.searcher.evidence(made_up, multihop_index.search(made_up, 15))
     assert evidence.missing > 0.0
+
+
+def test_a_question_asking_for_a_figure_cites_the_report_that_gives_it_first(
+    multihop_index: NewsIndex,
+) -> None:
+    """A "how much" question wants an amount: among the reports on Meta's ads in Europe, the
+    one whose sentence holds Norway's daily fine comes first, not one that only mentions it."""
+    answer = multihop_index.answer("how much is norway fining meta each day over its ads")
+    assert answer.found
+    first = answer.citations[0]
+    assert "norway-meta-ads" in first.url
+    assert any(any(ch.isdigit() for ch in quote) for quote in first.quotes)

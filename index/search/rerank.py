@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from itertools import pairwise
 
+from index.chunking import passage_sentences
+from index.kinds import kind_test
 from index.query import QueryIntent
 from index.search.caches import Generation
 from index.search.config import ChunkMeta, RetrievalConfig, Scored
@@ -23,7 +25,9 @@ def rerank(
     than the specific report, hence the (negative) `second_sentence_weight`.
     """
     scale = _rerank_scale(cfg, len(intent.terms))
-    if not scale:
+    holds_kind = kind_test(intent.asks, set(intent.terms)) if intent.asks in _COUNTED else None
+    kind_weight = cfg.kind_weight if holds_kind else 0.0
+    if not scale and not kind_weight:
         return head
     weights, total = gen.stem_weights(intent.text_terms)
     pair_weights = {
@@ -33,7 +37,17 @@ def rerank(
     rescored = []
     for score, chunk_id, d, lex in head:
         sentences = sentence_index(probes.texts.get(chunk_id, ""))
-        shares = sorted(sentences.shares(weights, total), reverse=True)
+        matched = sentences.shares(weights, total)
+        if kind_weight and holds_kind:
+            texts = passage_sentences(probes.texts.get(chunk_id, ""))
+            score += kind_weight * max(
+                (m for m, text in zip(matched, texts, strict=True) if m and holds_kind(text)),
+                default=0.0,
+            )
+        if not scale:
+            rescored.append((score, chunk_id, d, lex))
+            continue
+        shares = sorted(matched, reverse=True)
         pair_shares = sentences.shares(pair_weights, pair_total, pairs=True)
         closest = probes.closest(chunk_id)
         score += scale * (
@@ -44,6 +58,9 @@ def rerank(
         )
         rescored.append((score, chunk_id, d, lex))
     return sorted(rescored, reverse=True)
+
+
+_COUNTED = ("number", "money", "time")  # kinds a sentence holds or not; a name often is no answer
 
 
 def _rerank_scale(cfg: RetrievalConfig, terms: int) -> float:
