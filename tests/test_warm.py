@@ -52,3 +52,15 @@ def test_each_new_generation_is_warmed_once(news_index: NewsIndex) -> None:
     news_index.warmer.nudge()
     second = news_index.warmer.wait(60)
     assert second is not None and second.generation == news_index.generation > first.generation
+
+
+def test_an_updated_article_is_quoted_from_its_new_text(news_index: NewsIndex) -> None:
+    """Quoting keeps the sentences of the articles it has read; an article updated under the
+    same address is a new generation of the index and is quoted as it now reads."""
+    before = "The bridge stays closed until spring because of cracked cables."
+    news_index.ingest([herald(0, before), herald(1, "The ferry runs twice an hour.")])
+    assert before in " ".join(news_index.answer(QUESTION).citations[0].quotes)
+    after = "The bridge stays closed until spring because its deck is being replaced."
+    news_index.ingest([herald(0, after)])
+    quotes = " ".join(news_index.answer(QUESTION).citations[0].quotes)
+    assert after in quotes and before not in quotes

@@ -12,11 +12,13 @@ import math
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
 import numpy as np
 
+from index.chunking import passage_sentences
 from index.query import QueryAnalyser
 from index.search.bm25 import TermScores
 from index.search.config import ChunkMeta
@@ -30,6 +32,19 @@ CHUNK_META_CACHED = 500_000
 # sentence vectors kept decoded (float32) per generation, the most recently read first: the
 # float16 -> float32 decoding of a re-ranked chunk's rows was ~1 ms of a question
 SENTENCE_VECTORS_CACHED = 48 * 2**20  # bytes
+# articles whose sentences quoting has read, kept split (~10 KB each): the cited articles of
+# popular stories come back question after question
+ARTICLES_CACHED = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSentences:
+    """An article's sentences in order and once (its passages overlap by a sentence), and
+    which of each chunk's sentences they are: `pieces` holds (chunk id, the positions kept
+    among its sentences, how many it has)."""
+
+    sentences: tuple[str, ...]
+    pieces: tuple[tuple[int, tuple[int, ...], int], ...]
 
 
 class Generation:
@@ -46,6 +61,7 @@ class Generation:
         self._chunk_meta: ChunkMeta = {}
         self._sentence_vectors: OrderedDict[int, np.ndarray] = OrderedDict()
         self._sentence_bytes = 0
+        self._articles: OrderedDict[str, ArticleSentences] = OrderedDict()
         self._lock = threading.Lock()  # the sentence vectors' order is shared by threads
         self.speller = Speller(store)
         # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
@@ -108,6 +124,40 @@ class Generation:
                 while self._sentence_bytes > SENTENCE_VECTORS_CACHED and cache:
                     self._sentence_bytes -= cache.popitem(last=False)[1].nbytes
         return found
+
+    def article_sentences(self, article_ids: Sequence[str]) -> dict[str, ArticleSentences]:
+        """article id -> its sentences, for the articles that have chunks (in id order), the
+        recently read ones kept (up to `ARTICLES_CACHED`)."""
+        found: dict[str, ArticleSentences] = {}
+        cache = self._articles
+        with self._lock:
+            for article_id in article_ids:
+                known = cache.get(article_id)
+                if known is not None:
+                    cache.move_to_end(article_id)
+                    found[article_id] = known
+        missing = [a for a in article_ids if a not in found]
+        if missing:
+            rows = self.store.article_chunks(missing)
+            read: dict[str, tuple[list[str], list[tuple[int, tuple[int, ...], int]]]] = {}
+            for row in rows:
+                texts, pieces = read.setdefault(row.article_id, ([], []))
+                sentences = passage_sentences(row.text)
+                kept = []
+                for k, sentence in enumerate(sentences):
+                    if texts and sentence in texts[-2:]:
+                        continue
+                    texts.append(sentence)
+                    kept.append(k)
+                pieces.append((row.id, tuple(kept), len(sentences)))
+            with self._lock:
+                for article_id, (texts, pieces) in read.items():
+                    found[article_id] = cache[article_id] = ArticleSentences(
+                        tuple(texts), tuple(pieces)
+                    )
+                while len(cache) > ARTICLES_CACHED:
+                    cache.popitem(last=False)
+        return {a: found[a] for a in sorted(found)}
 
     @property
     def sentence_vector_bytes(self) -> int:

@@ -14,7 +14,6 @@ from datetime import datetime
 
 import numpy as np
 
-from index.chunking import passage_sentences
 from index.query import QueryAnalyser, QueryIntent
 from index.search.caches import Generation
 from index.search.candidates import allowed_chunks, gather
@@ -183,22 +182,21 @@ class Searcher:
         """Every sentence of each article, in order and once (passages overlap by a sentence),
         with its cosine to the question."""
         vector = self.question_vector(intent)
-        rows = self.store.article_chunks(article_ids)
-        matrices = self.current().sentence_vectors([r.id for r in rows], len(vector))
+        gen = self.current()
+        articles = gen.article_sentences(article_ids)
+        ids = [chunk_id for a in articles.values() for chunk_id, _, _ in a.pieces]
+        matrices = gen.sentence_vectors(ids, len(vector))
         out: dict[str, tuple[list[str], list[float]]] = {}
-        for row in rows:
-            sentences = passage_sentences(row.text)
-            matrix = matrices.get(row.id)
-            if matrix is not None and len(matrix) == len(sentences):
-                cosines = (matrix @ vector).tolist()
-            else:
-                cosines = [0.0] * len(sentences)
-            texts, scores = out.setdefault(row.article_id, ([], []))
-            for sentence, cosine in zip(sentences, cosines, strict=True):
-                if texts and sentence in texts[-2:]:
-                    continue
-                texts.append(sentence)
-                scores.append(cosine)
+        for article_id, article in articles.items():
+            scores: list[float] = []
+            for chunk_id, kept, count in article.pieces:
+                matrix = matrices.get(chunk_id)
+                if matrix is not None and len(matrix) == count:
+                    cosines = (matrix @ vector).tolist()
+                    scores.extend(cosines[k] for k in kept)
+                else:
+                    scores.extend([0.0] * len(kept))
+            out[article_id] = (list(article.sentences), scores)
         return out
 
     # -- refusal ----------------------------------------------------------------------------
