@@ -38,7 +38,7 @@ ARTICLES_CACHED = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class ArticleSentences:
+class SplitArticle:
     """An article's sentences in order and once (its passages overlap by a sentence), and
     which of each chunk's sentences they are: `pieces` holds (chunk id, the positions kept
     among its sentences, how many it has)."""
@@ -61,7 +61,7 @@ class Generation:
         self._chunk_meta: ChunkMeta = {}
         self._sentence_vectors: OrderedDict[int, np.ndarray] = OrderedDict()
         self._sentence_bytes = 0
-        self._articles: OrderedDict[str, ArticleSentences] = OrderedDict()
+        self._articles: OrderedDict[str, SplitArticle] = OrderedDict()
         self._lock = threading.Lock()  # the sentence vectors' order is shared by threads
         self.speller = Speller(store)
         # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
@@ -125,10 +125,10 @@ class Generation:
                     self._sentence_bytes -= cache.popitem(last=False)[1].nbytes
         return found
 
-    def article_sentences(self, article_ids: Sequence[str]) -> dict[str, ArticleSentences]:
+    def article_sentences(self, article_ids: Sequence[str]) -> dict[str, SplitArticle]:
         """article id -> its sentences, for the articles that have chunks (in id order), the
         recently read ones kept (up to `ARTICLES_CACHED`)."""
-        found: dict[str, ArticleSentences] = {}
+        found: dict[str, SplitArticle] = {}
         cache = self._articles
         with self._lock:
             for article_id in article_ids:
@@ -152,7 +152,7 @@ class Generation:
                 pieces.append((row.id, tuple(kept), len(sentences)))
             with self._lock:
                 for article_id, (texts, pieces) in read.items():
-                    found[article_id] = cache[article_id] = ArticleSentences(
+                    found[article_id] = cache[article_id] = SplitArticle(
                         tuple(texts), tuple(pieces)
                     )
                 while len(cache) > ARTICLES_CACHED:
