@@ -116,6 +116,29 @@ def test_filters_by_source_and_date(news_index: NewsIndex, seed_article: Article
     assert {p.article.id for p in recent} == {seed_article.id}
 
 
+def test_a_date_range_around_all_the_reporting_keeps_every_report_it_should(
+    news_index: NewsIndex,
+) -> None:
+    """A range holding every report ("in 2023" asked of 2023's news) is answered from all of
+    them, as with no range; a report without a date is still left out of a dated range."""
+    from datetime import UTC, datetime
+
+    around = Filters(since=datetime(2023, 1, 1, tzinfo=UTC), until=datetime(2024, 1, 1, tzinfo=UTC))
+    news_index.ingest(filler_articles(4))
+    question = "regional league defence praised by the coach"
+    ranked = [(p.chunk_id, p.score) for p in news_index.search(question, top=20)]
+    assert [(p.chunk_id, p.score) for p in news_index.search(question, 20, around)] == ranked
+    undated = Article(
+        title="An undated note on the regional league",
+        body="The coach praised the defence of the regional league side after the derby.",
+        source="Sports Daily",
+        url="https://sports.example/undated",
+    )
+    news_index.ingest([undated])
+    assert undated.id in {p.article.id for p in news_index.search(question, top=40)}
+    assert undated.id not in {p.article.id for p in news_index.search(question, 40, around)}
+
+
 def test_interrupted_ingest_keeps_previous_index(
     data_dir: Path, embedder: Embedder, seed_article: Article
 ) -> None:

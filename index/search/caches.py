@@ -21,9 +21,10 @@ import numpy as np
 from index.chunking import passage_sentences
 from index.query import QueryAnalyser
 from index.search.bm25 import TermScores
-from index.search.config import ChunkMeta
+from index.search.config import ChunkMeta, Filters
 from index.spelling import Speller
 from index.store import Store
+from index.store.rows import iso
 from index.text import stem, words
 from index.vectors import Vectors
 
@@ -75,6 +76,21 @@ class Generation:
     def newest(self) -> datetime | None:
         """When the newest article was published: what 'recent' is measured from."""
         return self.store.newest_published()
+
+    def passes_all(self, filters: Filters) -> bool:
+        """The filter is a date range around all the reporting ("in 2023" asked of 2023's
+        news, "since 2020"): it lets every chunk through, so it need not be applied."""
+        if filters.sources or filters.article_ids is not None:
+            return False
+        oldest, newest, undated = self._published_span
+        if undated or oldest is None or newest is None:
+            return False
+        since, until = iso(filters.since), iso(filters.until)
+        return (since is None or since <= oldest) and (until is None or newest < until)
+
+    @cached_property
+    def _published_span(self) -> tuple[str | None, str | None, int]:
+        return self.store.published_span()
 
     @cached_property
     def chunk_count(self) -> int:

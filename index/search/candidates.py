@@ -25,8 +25,11 @@ class Candidates:
 
 
 def allowed_chunks(gen: Generation, filters: Filters) -> set[int] | None:
-    """The chunks a filter lets through; None when there is no filter."""
-    return set(gen.store.chunk_ids_matching(filters)) if filters else None
+    """The chunks a filter lets through; None when there is no filter, or when it lets every
+    chunk through (reading the ids of all of them took ~4 ms of a question)."""
+    if not filters or gen.passes_all(filters):
+        return None
+    return set(gen.store.chunk_ids_matching(filters))
 
 
 def gather(

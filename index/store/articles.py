@@ -182,6 +182,15 @@ class ArticleReads:
         ).fetchone()
         return parse_iso(first), parse_iso(last)
 
+    def published_span(self) -> tuple[str | None, str | None, int]:
+        """The oldest and newest publication times as stored (ISO text, compared as the
+        filters compare them) and how many articles have none."""
+        row = self.conn.execute(
+            "SELECT min(published_at), max(published_at), count(*) - count(published_at)"
+            " FROM articles"
+        ).fetchone()
+        return row[0], row[1], int(row[2])
+
     def newest_published(self) -> datetime | None:
         row = self.conn.execute("SELECT max(published_at) FROM articles").fetchone()
         return parse_iso(row[0])
