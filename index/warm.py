@@ -2,10 +2,16 @@
 otherwise read for the first time: the BM25 postings of the words most chunks hold, and the
 sentences of the newest passages as the rerank and quoting describe them. Questions keep the
 caches warm themselves once they flow; this spares the first ones after a restart or a new
-generation. It gives way to any search running (`Searcher.wait_idle`)."""
+generation. It gives way to any search running (`Searcher.wait_idle`).
+
+What it read is long-lived, so it is then frozen out of Python's cyclic garbage collector
+(`gc.freeze`): a full collection walked every cached sentence and posting, 40-200 ms in the
+middle of a question, several times in the first few hundred questions after a start.
+"""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
@@ -50,6 +56,10 @@ def warm(searcher: Searcher, words: int = COMMON_WORDS, chunks: int = NEWEST_CHU
         for text in texts[k : k + BATCH]:
             sentence_index(text)
             describe_sentences(passage_sentences(text))
+    # garbage with cycles is collected first (here, in the background: after a start the one
+    # long pass, later only what came since the last freeze); what is left lives on
+    gc.collect()
+    gc.freeze()
     return Warmed(gen.number, read, len(texts), time.perf_counter() - start)
 
 

@@ -4,10 +4,13 @@ answers they would have got cold."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 from test_ranking import long_article
 
 from index import NewsIndex
+from index.search.sentences import sentence_index
 from index.store import Store
 
 QUESTION = "Why does the bridge stay closed until spring?"
@@ -32,6 +35,9 @@ def test_the_warm_up_reads_ahead_and_changes_no_answer(
     warmed = again.warmer.wait(60)
     assert warmed is not None and warmed.generation == again.generation
     assert warmed.words > 10 and warmed.chunks == again.stats().chunks
+    # what it read is long-lived: out of the cyclic collector's full passes (`gc.freeze`)
+    described = sentence_index(again.store.newest_chunk_texts(1)[0])
+    assert all(o is not described for o in gc.get_objects())
 
     reads: list[str] = []
     term_bm25 = Store.term_bm25
