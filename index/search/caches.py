@@ -63,7 +63,7 @@ class Generation:
         self._sentence_vectors: OrderedDict[int, np.ndarray] = OrderedDict()
         self._sentence_bytes = 0
         self._articles: OrderedDict[str, SplitArticle] = OrderedDict()
-        self._lock = threading.Lock()  # the sentence vectors' order is shared by threads
+        self._lock = threading.Lock()  # the kept vectors' and articles' order: shared by threads
         self.speller = Speller(store)
         # BM25: the backend's own when it has one (Milvus), else SQLite's FTS5, term by term
         self.text_search = getattr(vectors, "text_search", None) or TermScores(store)

@@ -26,7 +26,7 @@ def rerank(
     """
     scale = _rerank_scale(cfg, len(intent.terms))
     holds_kind = kind_test(intent.asks, set(intent.terms)) if intent.asks in _COUNTED else None
-    kind_weight = cfg.kind_weight if holds_kind else 0.0
+    kind_weight = cfg.kind_weight if holds_kind is not None else 0.0
     if not scale and not kind_weight:
         return head
     weights, total = gen.stem_weights(intent.text_terms)
@@ -38,7 +38,7 @@ def rerank(
     for score, chunk_id, d, lex in head:
         sentences = sentence_index(probes.texts.get(chunk_id, ""))
         matched = sentences.shares(weights, total)
-        if kind_weight and holds_kind:
+        if kind_weight and holds_kind is not None:
             texts = passage_sentences(probes.texts.get(chunk_id, ""))
             score += kind_weight * max(
                 (m for m, text in zip(matched, texts, strict=True) if m and holds_kind(text)),
