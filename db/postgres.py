@@ -129,7 +129,11 @@ class PostgresDatabase:
             open=True,
             name=f"newsbot-{store}",
         )
-        self.migrate()
+        try:
+            self.migrate()
+        except BaseException:  # a newer schema, a failed step: no pool left to the collector
+            self.pool.close()
+            raise
 
     @property
     def path(self) -> str:
