@@ -51,12 +51,14 @@ class Speller:
         self._cache: dict[str, str | None] = {}
         self._unknown: set[str] = set()  # words no chunk holds
         self._in_context: dict[tuple[str, str, str], str | None] = {}
+        self._ranked: dict[str, list[str]] = {}  # a word's corrections, commonest first
         self._enabled: bool | None = None
 
     def clear(self) -> None:
         self._cache = {}
         self._unknown = set()
         self._in_context = {}
+        self._ranked = {}
         self._enabled = None
 
     def correct(self, text: str, common_word: Callable[[str], bool] | None = None) -> str:
@@ -84,10 +86,13 @@ class Speller:
         out, last = [], 0
         for k, (((start, end), word), low) in enumerate(zip(found, lowered, strict=True)):
             fix = self._cache.get(low)
-            if fix is None and low in self._unknown and not (common_word and common_word(low)):
+            if low in self._unknown and not (common_word and common_word(low)):
                 before = lowered[k - 1] if k > 0 else ""
                 after = lowered[k + 1] if k + 1 < len(lowered) else ""
-                fix = self._beside(low, before, after)
+                if fix is None:
+                    fix = self._beside(low, before, after)
+                else:
+                    fix = self._in_phrase(low, fix, before, after)
             if fix and k in names and common_word(_without_possessive(fix)):
                 continue
             if fix:
@@ -111,10 +116,23 @@ class Speller:
         if not counts and len(word) >= TWO_EDITS_LENGTH:  # "paralisys"
             counts = {w: n for w, n in self._two_edits(word, 2).items() if n >= MIN_CHUNKS}
         # typos rarely hit the first letter: "kelse" is "kelce", not "else"
-        best = max(
-            counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]), default=None
-        )
-        return best[0] if best else self._split(word)
+        ranked = sorted(counts.items(), key=lambda item: (item[0][0] == word[0], item[1], item[0]))
+        self._ranked[word] = [w for w, _ in reversed(ranked)][:CONTEXT_CANDIDATES]
+        return ranked[-1][0] if ranked else self._split(word)
+
+    def _in_phrase(self, word: str, fix: str, before: str, after: str) -> str:
+        """Of a word's corrections, the first that stands beside the question's neighbour in
+        some chunk ("boris beker" is the "boris becker" of an article, not the commoner
+        "baker"); `fix`, the commonest, when it does or none does."""
+        key = (before, word, after)
+        if key not in self._in_context:
+            chosen = fix
+            for candidate in self._ranked.get(_without_possessive(word), ()):
+                if self._beside_neighbour(candidate, word, before, after):
+                    chosen = candidate + word[len(_without_possessive(word)) :]
+                    break
+            self._in_context[key] = chosen
+        return self._in_context[key] or fix
 
     def _split(self, word: str) -> str | None:
         """Two words written as one, as in a hashtag ("spiderman", "blackfriday"): the two
@@ -153,24 +171,30 @@ class Speller:
             return None
         if base != word and self.store.known_words([base]):
             return None  # "trump's": the name is known
-        neighbours = [
-            n for n in (before, after) if n and n not in STOPWORDS and n not in self._unknown
-        ]
-        if not neighbours:
+        if not self._neighbours(before, after):
             return None
         counts = self.store.known_words(sorted(edits1(base)))
         if len(base) >= CONTEXT_TWO_EDITS_LENGTH:  # three letters alike: few to compare
             counts.update(self._two_edits(base, 3))
         counts.pop(base, None)
         for candidate in sorted(counts, key=lambda w: (-counts[w], w))[:CONTEXT_CANDIDATES]:
-            phrases = []
-            if before in neighbours:
-                phrases.append(f"{_without_possessive(before)} {candidate}")
-            if after in neighbours and base == word:
-                phrases.append(f"{candidate} {_without_possessive(after)}")
-            if any((self.store.phrase_chunks(p) or 0) > 0 for p in phrases):
+            if self._beside_neighbour(candidate, word, before, after):
                 return candidate + word[len(base) :]
         return None
+
+    def _neighbours(self, before: str, after: str) -> list[str]:
+        """The words beside one that can confirm its correction (known, not stopwords)."""
+        return [n for n in (before, after) if n and n not in STOPWORDS and n not in self._unknown]
+
+    def _beside_neighbour(self, candidate: str, word: str, before: str, after: str) -> bool:
+        """Some chunk has `candidate` (correcting `word`) beside one of its neighbours."""
+        neighbours = self._neighbours(before, after)
+        phrases = []
+        if before in neighbours:
+            phrases.append(f"{_without_possessive(before)} {candidate}")
+        if after in neighbours and _without_possessive(word) == word:
+            phrases.append(f"{candidate} {_without_possessive(after)}")
+        return any((self.store.phrase_chunks(p) or 0) > 0 for p in phrases)
 
 
 def _correctable(word: str) -> bool:

@@ -69,3 +69,28 @@ def test_two_words_written_as_one_are_split(news_index: NewsIndex) -> None:
     assert spelled(news_index, "blackfriday headphones") == "black friday headphones"
     # only into words the index has side by side
     assert spelled(news_index, "fridayblack headphones") == "fridayblack headphones"
+
+
+def test_the_correction_that_stands_beside_its_neighbour_wins_over_a_commoner_one(
+    news_index: NewsIndex,
+) -> None:
+    """A question's "boris beker" is one edit from "becker" and from the commoner "baker": the
+    article that has "Boris Becker" side by side decides, as a reader would."""
+    bakers = [
+        make_article(f"Bakery {k}", f"The baker opened at dawn, and a second baker joined {k}.",
+                     url=f"https://b/{k}")
+        for k in range(3)
+    ]  # fmt: skip
+    tennis = [
+        make_article(f"Tennis {k}", f"Boris Becker spoke about prison, part {k}.",
+                     url=f"https://t/{k}")
+        for k in range(2)
+    ]  # fmt: skip
+    news_index.ingest([*bakers, *tennis])
+    assert spelled(news_index, "how long was boris beker in prison") == (
+        "how long was boris becker in prison"
+    )
+    # with no neighbour to go by, the commonest correction stays
+    assert spelled(news_index, "beker") == "baker"
+    # a neighbour neither stands beside: the commonest too
+    assert spelled(news_index, "the famous beker") == "the famous baker"
