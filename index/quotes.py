@@ -12,7 +12,8 @@ from collections.abc import Iterable
 from dataclasses import astuple, dataclass, fields
 from functools import lru_cache
 from itertools import pairwise
-from operator import mul
+
+import numpy as np
 
 from corpus.clean import is_boilerplate
 from index.chunking import passage_sentences
@@ -45,7 +46,7 @@ class QuoteWeights:
 
 
 FEATURES = tuple(f.name for f in fields(QuoteWeights))
-_DEFAULT_COEFFICIENTS = astuple(QuoteWeights())
+_DEFAULT_COEFFICIENTS = np.array(astuple(QuoteWeights()))
 
 _CLOSED = re.compile(r"[.!?…][\"'”’)\]]*\s*$")
 _EMBED = re.compile(r"pic\.twitter\.com|https?://|www\.|\(@\w+\)|^@\w+|\s—\s@?\w+ \(@", re.I)
@@ -94,13 +95,22 @@ def read_ahead(sentences: Iterable[str]) -> None:
         _furniture(sentence)
 
 
+_COLUMN = {name: k for k, name in enumerate(FEATURES)}
+_WORDS, _LOCAL, _PAIRS, _VECTOR, _KIND, _NOVEL, _RAREST, _CONTEXT = (
+    _COLUMN[name]
+    for name in ("words", "local", "pairs", "vector", "kind", "novel", "rarest", "context")
+)
+_OWN = [_COLUMN[name] for name in ("short", "embed", "heading", "length")]
+
+
 def sentence_features(
     sentences: list[str],
     weights: dict[str, float],
     cosines: tuple[float, ...] | list[float] = (),
     kind: str | None = None,
-) -> list[tuple[float, ...]]:
-    """`FEATURES` of every sentence, for the question's IDF `weights` (term -> weight)."""
+) -> np.ndarray:
+    """`FEATURES` of every sentence (a row each), for the question's IDF `weights` (term ->
+    weight)."""
     stems: dict[str, float] = {}
     for term, weight in weights.items():
         key = stem(term)
@@ -108,7 +118,8 @@ def sentence_features(
     total = sum(stems.values()) or 1.0
     described = [_described(sentence) for sentence in sentences]
     sequences = [d.stems for d in described]
-    covers = [stems.keys() & sequence for sequence in sequences]
+    wanted = stems.keys()
+    covers = [wanted & sequence for sequence in sequences]
     # the words that pick the article (in most of its sentences) say little about which
     # sentence answers; those that few of its sentences hold say much
     n = len(sentences)
@@ -119,50 +130,44 @@ def sentence_features(
     order = [stem(t) for t in weights]
     pair_weights = {(a, b): local[a] + local[b] for a, b in pairwise(order) if a != b}
     pair_total = sum(pair_weights.values()) or 1.0
-    use_cosines = len(cosines) == n
-    shares = [sum(local[s] for s in cover) / local_total if cover else 0.0 for cover in covers]
     held = [s for s in local if spread[s]]
     rarest = max(held, key=lambda s: local[s]) if held else None
-    holds_kind = kind_test(kind, set(weights))
-    seen: dict[str, int] = {}
-    for sentence in sentences:
-        seen[sentence] = seen.get(sentence, 0) + 1
-    rows = []
-    for k, sentence in enumerate(sentences):
-        about, sequence, cover = described[k], sequences[k], covers[k]
-        if cover:  # most sentences hold none of the question's words
-            words = sum(stems[s] for s in cover) / total
-            # a pair of the question's words needs two of them in the sentence
-            pairs = (
-                sum(pair_weights[p] for p in {p for p in pairwise(sequence) if p in pair_weights})
-                / pair_total
-                if len(cover) > 1 and pair_weights
-                else 0.0
-            )
-            novel = (len(sequence) - sum(map(sequence.count, cover))) / len(sequence)
-        else:
-            words = pairs = 0.0
-            novel = 1.0 if sequence else 0.0
-        cosine = cosines[k] if use_cosines else 0.0
-        rows.append(
-            (
-                words,
-                shares[k],
-                pairs,
-                cosine,
-                float(holds_kind(sentence)),
-                about.short,
-                float(k == 0),
-                k / (n - 1) if n > 1 else 0.0,
-                about.embed,
-                float(seen[sentence] > 1),
-                novel,
-                about.heading,
-                float(rarest in cover),
-                about.length,
-                max(shares[k - 1] if k else 0.0, shares[k + 1] if k + 1 < n else 0.0),
-            )
-        )
+    rows = np.zeros((n, len(FEATURES)))
+    if not n:
+        return rows
+    rows[:, _OWN] = [(d.short, d.embed, d.heading, d.length) for d in described]
+    rows[0, _COLUMN["lede"]] = 1.0
+    if n > 1:
+        rows[:, _COLUMN["position"]] = np.arange(n) / (n - 1)
+    counts = Counter(sentences)
+    if len(counts) < n:
+        rows[:, _COLUMN["repeated"]] = [float(counts[sentence] > 1) for sentence in sentences]
+    # a sentence with none of the question's words (most of them) is all novel words
+    rows[:, _NOVEL] = [float(bool(sequence)) for sequence in sequences]
+    shares = np.zeros(n)
+    for k, cover in enumerate(covers):
+        if not cover:
+            continue
+        sequence = sequences[k]
+        row = rows[k]
+        row[_WORDS] = sum(stems[s] for s in cover) / total
+        shares[k] = sum(local[s] for s in cover) / local_total
+        # a pair of the question's words needs two of them in the sentence
+        if len(cover) > 1 and pair_weights:
+            found = {p for p in pairwise(sequence) if p in pair_weights}
+            row[_PAIRS] = sum(pair_weights[p] for p in found) / pair_total
+        row[_NOVEL] = (len(sequence) - sum(map(sequence.count, cover))) / len(sequence)
+        row[_RAREST] = float(rarest in cover)
+    rows[:, _LOCAL] = shares
+    if len(cosines) == n:
+        rows[:, _VECTOR] = cosines
+    if kind is not None:
+        holds_kind = kind_test(kind, set(weights))
+        rows[:, _KIND] = [float(holds_kind(sentence)) for sentence in sentences]
+    if n > 1:  # the local share of its better neighbour
+        context = rows[:, _CONTEXT]
+        context[:-1] = shares[1:]
+        np.maximum(context[1:], shares[:-1], out=context[1:])
     return rows
 
 
@@ -185,8 +190,7 @@ def pick_quotes(
     if not sentences:
         return ()
     coefficients = _coefficients(tuning) if tuning else _DEFAULT_COEFFICIENTS
-    rows = sentence_features(sentences, weights, cosines, kind)
-    scores = [sum(map(mul, coefficients, row)) for row in rows]
+    scores = (sentence_features(sentences, weights, cosines, kind) @ coefficients).tolist()
     quotes: list[str] = []
     for i in sorted(range(len(sentences)), key=lambda i: (-scores[i], i))[:QUOTE_CANDIDATES]:
         i = _answer_to(sentences, i)
@@ -215,8 +219,8 @@ def _asks(sentence: str) -> bool:
 
 
 @lru_cache(maxsize=64)
-def _coefficients(tuning: QuoteWeights) -> tuple[float, ...]:
-    return astuple(tuning)
+def _coefficients(tuning: QuoteWeights) -> np.ndarray:
+    return np.array(astuple(tuning))
 
 
 @lru_cache(maxsize=65536)
