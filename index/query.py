@@ -144,6 +144,7 @@ class QueryIntent:
     # with enough content words to be looked for on its own
     claims: tuple[str, ...] = ()
     ahead: bool = False  # asks what was planned or will happen ("will", "expected", "next")
+    outlet_words: frozenset[str] = frozenset()  # the words that name an outlet ("per cnbc")
 
     @property
     def mentions(self) -> int:
@@ -305,6 +306,7 @@ class QueryAnalyser:
             _clauses(question, spans, named),
             claims_in(question),
             ahead=looks_ahead(asked if asked is not None else question),
+            outlet_words=frozenset(w for s, e in spans for w in words(lowered[s:e])),
         )
 
 

@@ -105,7 +105,8 @@ def gather_evidence(
                 absent_name = True
 
     def content(word: str) -> bool:
-        return word in known and word not in STOPWORDS
+        # an outlet's name is who reported, not words its report must hold together
+        return word in known and word not in STOPWORDS and word not in intent.outlet_words
 
     tokens = intent.tokens
     # adjacent words, and two joined by "of" ("bank of canada"): the phrase as written
