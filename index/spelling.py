@@ -8,8 +8,10 @@ holds are never touched, so names it knows stay as typed, nor are English words 
 small index has no "decide": that is not "decade"); a possessive is corrected as its
 name ("wembanyma's" -> "wembanyama's"). A word with no such correction may still take a rarer
 one (one chunk, or two edits from a shorter word) that stands beside the same neighbour in
-some chunk: "jennifer anniston" -> "jennifer aniston". Two words written as one are split where
-the index has them side by side ("blackfriday" -> "black friday").
+some chunk: "jennifer anniston" -> "jennifer aniston"; and of several corrections, the one
+beside its neighbour wins over a commoner one ("boris beker" -> "becker", not "baker"). Two
+words written as one are split where the index has them side by side ("blackfriday" -> "black
+friday").
 """
 
 from __future__ import annotations
