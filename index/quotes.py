@@ -118,8 +118,7 @@ def sentence_features(
     total = sum(stems.values()) or 1.0
     described = [_described(sentence) for sentence in sentences]
     sequences = [d.stems for d in described]
-    wanted = stems.keys()
-    covers = [wanted & sequence for sequence in sequences]
+    covers = [stems.keys() & sequence for sequence in sequences]
     # the words that pick the article (in most of its sentences) say little about which
     # sentence answers; those that few of its sentences hold say much
     n = len(sentences)

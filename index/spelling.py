@@ -122,19 +122,20 @@ class Speller:
         self._ranked[word] = [w for w, _ in reversed(ranked)][:CONTEXT_CANDIDATES]
         return ranked[-1][0] if ranked else self._split(word)
 
-    def _in_phrase(self, word: str, fix: str, before: str, after: str) -> str:
+    def _in_phrase(self, word: str, fix: str, before: str, after: str) -> str | None:
         """Of a word's corrections, the first that stands beside the question's neighbour in
         some chunk ("boris beker" is the "boris becker" of an article, not the commoner
         "baker"); `fix`, the commonest, when it does or none does."""
         key = (before, word, after)
         if key not in self._in_context:
+            base = _without_possessive(word)
             chosen = fix
-            for candidate in self._ranked.get(_without_possessive(word), ()):
+            for candidate in self._ranked.get(base, ()):
                 if self._beside_neighbour(candidate, word, before, after):
-                    chosen = candidate + word[len(_without_possessive(word)) :]
+                    chosen = candidate + word[len(base) :]
                     break
             self._in_context[key] = chosen
-        return self._in_context[key] or fix
+        return self._in_context[key]
 
     def _split(self, word: str) -> str | None:
         """Two words written as one, as in a hashtag ("spiderman", "blackfriday"): the two
