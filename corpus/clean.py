@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = 2
+VERSION = 3
 
 _FLAGS = re.IGNORECASE
 # Lines that are nothing but boilerplate, whatever their case.
@@ -60,6 +60,62 @@ _PLACEHOLDER = re.compile(
 )
 
 
+# The save / text-size bar some pages put before the story, in the running text:
+# "Save Log in , register or subscribe to save articles for later. ... Very large text size".
+_TOOLBAR = re.compile(
+    r"(?:Save\s+)?Log in\s*,\s*register or subscribe to save articles for later\.\s*"
+    r"|Save articles for later\s+Add articles to your saved list and come back to them any "
+    r"time\.\s*"
+    r"|Got it\s+Normal text size\s+Larger text size\s+Very large text size\s*"
+)
+# A photo credit between a caption and the next sentence of the running text: "... slumped
+# overnight. Credit: AP Wednesday's report from ADP ...". The credit is the capitalised words
+# (and "of", "via", "/" ...) after "Credit:"; the sentence starts at an opening quotation mark,
+# or at the last capitalised word before a lower-case one (with a "The" or "In" before it).
+_INLINE_CREDIT = re.compile(r"(?:^|(?<=[.!?”\"’)]\s))(?:(?:Mandatory|Image|Photo) )?Credit:\s+")
+_CREDIT_WORDS = 9  # a longer run is not a credit
+_IN_CREDIT = {"of", "via", "and", "/", "-", "–", "&", "+"}
+_OPENERS = set(
+    "the a an this these that those his her their its our my in on at for but and as after "
+    "when while with by from it he she they we i there what how why".split()
+)
+_QUOTE_MARKS = "“\"‘'"
+
+
+def _sentence_after_credit(tokens: list[str]) -> int | None:
+    """Which of the words after "Credit:" starts the running text again (len(tokens): none
+    does, the credit ends the line); None when it is not clear where the credit ends."""
+    for i, token in enumerate(tokens[1:_CREDIT_WORDS], 1):
+        if token[0] in _QUOTE_MARKS:
+            return i
+        if token.lower() in _IN_CREDIT or token[0].isupper():
+            continue
+        if token[0].isdigit() and tokens[i - 1].lower() not in _OPENERS:
+            return i  # "Credit: Getty 4 United were ..."
+        start = i - 1  # the capitalised word before a lower-case one ("... Getty However, if")
+        if start == 0 or tokens[start].lower() in _IN_CREDIT:
+            return None  # "Credit: Courtesy of the artist ...": where does it end?
+        while start > 1 and tokens[start - 1].lower() in _OPENERS:
+            start -= 1  # "... Getty Images The Lions were ..."
+        return start
+    return len(tokens) if len(tokens) <= _CREDIT_WORDS else None
+
+
+def _cut_credits(line: str) -> str:
+    """The line without photo credits standing between its sentences."""
+    match = _INLINE_CREDIT.search(line)
+    while match:
+        tokens = list(re.finditer(r"\S+", line[match.end() :]))
+        start = _sentence_after_credit([t.group() for t in tokens]) if tokens else None
+        if start is None:
+            match = _INLINE_CREDIT.search(line, match.end())
+            continue
+        rest = line[match.end() + tokens[start].start() :] if start < len(tokens) else ""
+        line = line[: match.start()] + rest
+        match = _INLINE_CREDIT.search(line, match.start() + 1)
+    return line.rstrip()
+
+
 def is_boilerplate(line: str) -> bool:
     """True for a line that is page furniture rather than part of the story."""
     text = line.strip()
@@ -78,7 +134,7 @@ def clean_body(body: str) -> str:
     for line in body.splitlines():
         if is_boilerplate(line):
             continue
-        stripped = _PLACEHOLDER.sub("", line.rstrip())
+        stripped = _cut_credits(_TOOLBAR.sub("", _PLACEHOLDER.sub("", line.rstrip())))
         if line.strip() and not stripped.strip():
             continue
         without_credit = _TRAILING_CREDIT.sub("", stripped)

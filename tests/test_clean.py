@@ -94,6 +94,59 @@ def test_a_loading_placeholder_leaves_the_sentence_it_precedes(text: str, clean:
     assert clean_body(text) == clean
 
 
+@pytest.mark.parametrize(
+    ("text", "clean"),
+    [  # photo credits glued between a caption and the story's next sentence, as scraped
+        (
+            "Oil prices slumped overnight. Credit: AP Wednesday’s report from ADP suggested "
+            "private employers added 89,000 jobs.",
+            "Oil prices slumped overnight. Wednesday’s report from ADP suggested private "
+            "employers added 89,000 jobs.",
+        ),
+        (
+            "U2 perform at the Sphere in Las Vegas. Credit: Stufish Entertainment Architects "
+            "These are the technical specs: an interior 16K x 16K spherical video surface.",
+            "U2 perform at the Sphere in Las Vegas. These are the technical specs: an interior "
+            "16K x 16K spherical video surface.",
+        ),
+        (
+            "and distributors. Credit: Bloomberg “You couldn’t just take a novice off the street.”",
+            "and distributors. “You couldn’t just take a novice off the street.”",
+        ),
+        (
+            "Swan Chloe Molloy celebrates a goal. Credit: AFL Photos / Getty Images The Bulldogs "
+            "held their own in the last quarter.",
+            "Swan Chloe Molloy celebrates a goal. The Bulldogs held their own in the last quarter.",
+        ),
+        (
+            "Leonard Bernstein in Maestro. Credit: Jason McDonald/Netflix My top Netflix "
+            "recommendation is Maestro (December 20).",
+            "Leonard Bernstein in Maestro. My top Netflix recommendation is Maestro (December 20).",
+        ),
+        (
+            "the Cup Series Championship race at Phoenix Raceway. Mandatory Credit: Gary A. "
+            "Vasquez-USA TODAY Sports",
+            "the Cup Series Championship race at Phoenix Raceway.",
+        ),
+        (  # where the credit ends is not clear: the line is left as it is
+            "Tyler Mitchell, Picnic. 2021. Credit: Courtesy of the artist and Jack Shainman "
+            "Gallery, New York In the other works, he turns.",
+            "Tyler Mitchell, Picnic. 2021. Credit: Courtesy of the artist and Jack Shainman "
+            "Gallery, New York In the other works, he turns.",
+        ),
+        (  # The Age's save and text-size bar before the story
+            "Save Log in , register or subscribe to save articles for later. Save articles for "
+            "later Add articles to your saved list and come back to them any time. Got it Normal "
+            "text size Larger text size Very large text size Tyler Mitchell was just 23.",
+            "Tyler Mitchell was just 23.",
+        ),
+        ("He gave credit: the team did it.", "He gave credit: the team did it."),
+    ],
+)
+def test_credits_and_toolbars_in_the_running_text_are_cut(text: str, clean: str) -> None:
+    assert clean_body(text) == clean
+
+
 def test_articles_are_cleaned_and_the_cleaner_is_part_of_the_hash(monkeypatch) -> None:
     article = Article(title="T", body="Story line.\nCLICK HERE TO GET THE FOX NEWS APP")
     assert article.body == "Story line."
@@ -115,10 +168,17 @@ def test_every_multihop_gold_fact_survives_cleaning(newsdata) -> None:
         return text.replace(" ", "").replace("\n", "")
 
     cleaned = {url: strip(clean_body(a["body"])) for url, a in corpus.items()}
+
+    def kept(fact: str, body: str) -> bool:
+        # a fact that opens on a photo credit ("Credit: AP ‘Remove that pixel’ The extent
+        # ...") is kept without it, and nothing else of it goes
+        text = strip(clean_body(fact))
+        return len(text) >= 0.8 * len(strip(fact)) and text in body
+
     lost = [
         e["fact"]
         for q in questions
         for e in q["evidence_list"]
-        if strip(e["fact"]) not in cleaned[e["url"]]
+        if not kept(e["fact"], cleaned[e["url"]])
     ]
     assert lost == []
