@@ -260,13 +260,14 @@ def periods_in(question: str, now: datetime) -> list[Period]:
 _AHEAD = re.compile(
     r"\b(?:will|won'?t|going to|gonna|expected|expect|expects|plan|plans|planned|planning|"
     r"upcoming|scheduled|set to|forecast|forecasts|projected|predicted|predict|preview|"
-    r"coming|next)\b",
+    r"coming|next|outlook|(?:by|until|till|through|for) (?:19|20)\d\d)\b",
     re.IGNORECASE,
 )
 
 
 def looks_ahead(question: str) -> bool:
-    """ "What will ...", "what is planned for ...": reporting from before a time can answer it."""
+    """ "What will ...", "what is planned for ...", "... to triple capacity by 2030", "the
+    outlook for 2024": reporting from before a time can answer it."""
     return bool(_AHEAD.search(question))
 
 

@@ -108,6 +108,8 @@ def test_a_later_year_than_the_reporting_is_refused_and_the_reported_one_answere
     assert evidence.unseen_numbers == 0.0 and evidence.later_year
     assert not multihop_index.answer(previewed).found
     assert multihop_index.answer("what will happen at the 2024 paris olympics").found
+    # the 2023 reporting has Ohtani, MVPs and 2024: who won the 2024 award it cannot tell
+    assert not multihop_index.answer("Did Shohei Ohtani win the 2024 NL MVP award?").found
 
 
 def test_a_version_no_article_names_is_refused_and_a_reported_one_answered(

@@ -131,6 +131,10 @@ def test_questions_about_plans_look_ahead() -> None:
     assert looks_ahead("what is planned for the olympics in july 2024")
     assert not looks_ahead("who won the nba finals in june 2024")
     assert not looks_ahead("did the fed cut rates in september 2024")
+    # a year as a target or a period ahead is a plan, not an event that has happened
+    assert looks_ahead("did 100 countries pledge to triple renewable energy capacity by 2030")
+    assert looks_ahead("cnbc piece on ukraine's outlook for 2024, which general did they interview")
+    assert not looks_ahead("did shohei ohtani win the 2024 nl mvp award")
 
 
 def test_time_words_are_not_topic_words() -> None:
