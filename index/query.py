@@ -211,8 +211,8 @@ class QueryIntent:
 
     def period(self) -> Period | None:
         """The time the question asks about (all the periods it names, end to end)."""
-        if not self.periods:
-            return None
+        if len(self.periods) < 2:
+            return self.periods[0] if self.periods else None
         since = min(p.since for p in self.periods)
         until = max(p.until for p in self.periods)
         label = " to ".join(p.label for p in self.periods)
@@ -283,7 +283,7 @@ class QueryAnalyser:
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
                 unknown.append(name)
-        periods = tuple(periods_in(question, now or datetime.now(UTC)))
+        periods = tuple(periods_in(question, now or datetime.now(UTC), spans))
         dates = tuple(dict.fromkeys(p.day for p in periods if p.day))
         names = [
             name

@@ -30,7 +30,7 @@ from index.stats import IndexStats
 from index.store import ArticleRow
 from index.vectors import Vectors
 from index.warm import Warmer
-from index.when import Period
+from index.when import Period, looks_back
 
 DB_NAME = "news.sqlite"
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
@@ -274,11 +274,10 @@ class NewsIndex:
         """Cited excerpts for a question, as every front end shows them.
 
         A question that names a time ("last week", "in December") is answered from that time;
-        when nothing from then answers it, from the closest reporting on the topic, with the
-        period named so the reader knows. An empty question, or one whose words no article
-        uses, gets a hint instead of quotes. `refuse=False` cites the best matches even when
-        they are weak (a keyword alert judges relevance by its own rule). A question already
-        parsed (`parse`) is not parsed again.
+        when nothing from then answers it, from the closest reporting on the topic, the period
+        named. An empty question, or one whose words no article uses, gets a hint instead.
+        `refuse=False` cites the best matches even when they are weak (a keyword alert judges
+        relevance by its own rule). A question already parsed (`parse`) is not parsed again.
         """
         asked = question.question if isinstance(question, QueryIntent) else question
         if not asked.strip():
@@ -309,11 +308,12 @@ class NewsIndex:
         return replace(answer, period=period.label) if period is not None else answer
 
     def _after_reporting(self, period: Period, intent: QueryIntent) -> str | None:
-        """What to say when the question names, year and all, a time after the newest
-        reporting and asks what happened then, not what was planned: older reporting cannot
-        say. None otherwise."""
+        """What to say when the question asks what happened in a time after the newest
+        reporting (named with its year, or a day, "last night", in a question that looks back:
+        "who won", "how did"), not what was planned: older reporting cannot say. Else None."""
         newest = self.searcher.newest()
-        if not period.dated or intent.ahead or newest is None or period.since <= newest:
+        back = period.dated or (period.day is not None and looks_back(intent.question))
+        if not back or intent.ahead or newest is None or period.since <= newest:
             return None
         return AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}")
 

@@ -9,6 +9,7 @@ milliseconds per question and misreads words like "may" and "march" in ordinary 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -241,9 +242,12 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
     return None
 
 
-def periods_in(question: str, now: datetime) -> list[Period]:
-    """The periods a question names, in the order they appear, read against `now`."""
-    taken: list[tuple[int, int]] = []
+def periods_in(
+    question: str, now: datetime, outlets: Sequence[tuple[int, int]] = ()
+) -> list[Period]:
+    """The periods a question names, in the order they appear, read against `now`; none
+    within the spans of `outlets` it names ("what did business today report")."""
+    taken: list[tuple[int, int]] = list(outlets)
     found: list[Period] = []
     for kind, pattern in _PATTERNS:
         for match in pattern.finditer(question):

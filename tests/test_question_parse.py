@@ -88,6 +88,12 @@ def test_ordinary_words_are_not_dates(question: str) -> None:
 OUTLETS = ["The Guardian", "BBC News - Business", "The Sydney Morning Herald", "The Age"]
 
 
+def test_an_outlet_named_with_a_time_word_is_not_a_time() -> None:
+    intent = QueryAnalyser(["Business Today"]).analyse("what did business today report", NOW)
+    assert intent.sources == ("Business Today",) and intent.periods == ()
+    assert QueryAnalyser([]).analyse("what did the fed report today", NOW).periods != ()
+
+
 @pytest.mark.parametrize(
     ("question", "sources"),
     [

@@ -253,6 +253,9 @@ def test_time_words_pick_the_period_and_say_when_it_has_nothing(news_index: News
     # ... unless it asks what was planned for then, which older reporting can tell
     plans = news_index.answer("will ferry fares go up in march 2024", now=june)
     assert plans.found and plans.note is not None and plans.note.startswith("Nothing from March")
+    # a day after the newest reporting ("yesterday", "last night") asked how it went: the same
+    night = news_index.answer("did the ferry company cut fares again last night", now=june)
+    assert not night.found and night.hint is not None and "24 Oct 2023" in night.hint
 
 
 def test_a_period_includes_the_reporting_just_after_it(news_index: NewsIndex) -> None:
