@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-VERSION = 3
+VERSION = 4
 
 _FLAGS = re.IGNORECASE
 # Lines that are nothing but boilerplate, whatever their case.
@@ -70,7 +70,7 @@ _TOOLBAR = re.compile(
 )
 # A photo credit between a caption and the next sentence of the running text: "... slumped
 # overnight. Credit: AP Wednesday's report from ADP ...". The credit is the capitalised words
-# (and "of", "via", "/" ...) after "Credit:"; the sentence starts at an opening quotation mark,
+# (and "of", "via", "/" ...) after "Credit:"; the sentence starts at an opening double quote,
 # or at the last capitalised word before a lower-case one (with a "The" or "In" before it).
 _INLINE_CREDIT = re.compile(r"(?:^|(?<=[.!?”\"’)]\s))(?:(?:Mandatory|Image|Photo) )?Credit:\s+")
 _CREDIT_WORDS = 9  # a longer run is not a credit
@@ -79,7 +79,7 @@ _OPENERS = set(
     "the a an this these that those his her their its our my in on at for but and as after "
     "when while with by from it he she they we i there what how why".split()
 )
-_QUOTE_MARKS = "“\"‘'"
+_QUOTE_MARKS = '“"'  # a single quote opens a subheading as often: left alone
 
 
 def _sentence_after_credit(tokens: list[str]) -> int | None:
