@@ -30,7 +30,7 @@ from index.stats import IndexStats
 from index.store import ArticleRow
 from index.vectors import Vectors
 from index.warm import Warmer
-from index.when import Period, looks_back
+from index.when import Period
 
 DB_NAME = "news.sqlite"
 ASK_HINT = "Ask me about the news, for example: Where did Turkey and Israel hold their talks?"
@@ -309,13 +309,9 @@ class NewsIndex:
 
     def _after_reporting(self, period: Period, intent: QueryIntent) -> str | None:
         """What to say when the question asks what happened in a time after the newest
-        reporting (named with its year, or a day, "last night", in a question that looks back:
-        "who won", "how did"), not what was planned: older reporting cannot say. Else None."""
-        newest = self.searcher.newest()
-        back = period.dated or (period.day is not None and looks_back(intent.question))
-        if not back or intent.ahead or newest is None or period.since <= newest:
-            return None
-        return AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}")
+        reporting (`Searcher.reported_before`); None otherwise."""
+        newest = self.searcher.reported_before(period, intent)
+        return AFTER_NEWEST % (period.label, f"{newest:%-d %b %Y}") if newest else None
 
     def timeline(
         self,

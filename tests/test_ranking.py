@@ -256,6 +256,16 @@ def test_time_words_pick_the_period_and_say_when_it_has_nothing(news_index: News
     # a day after the newest reporting ("yesterday", "last night") asked how it went: the same
     night = news_index.answer("did the ferry company cut fares again last night", now=june)
     assert not night.found and night.hint is not None and "24 Oct 2023" in night.hint
+    # ... unless some report has no date: it may be from last night
+    undated = Article(
+        title="Ferry fares cut again",
+        body="The ferry company cut fares again, by three percent, after a quiet summer.",
+        source="Coast Herald",
+        url="https://h.example/again",
+    )
+    news_index.ingest([undated])
+    night = news_index.answer("did the ferry company cut fares again last night", now=june)
+    assert night.found and "Ferry fares cut again" in [c.title for c in night.citations]
 
 
 def test_a_period_includes_the_reporting_just_after_it(news_index: NewsIndex) -> None:

@@ -77,6 +77,11 @@ class Generation:
         """When the newest article was published: what 'recent' is measured from."""
         return self.store.newest_published()
 
+    @property
+    def undated(self) -> int:
+        """How many articles have no publication time."""
+        return self._published_span[2]
+
     def passes_all(self, filters: Filters) -> bool:
         """The filter is a date range around all the reporting ("in 2023" asked of 2023's
         news, "since 2020"): it lets every chunk through, so it need not be applied."""

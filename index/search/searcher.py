@@ -25,6 +25,7 @@ from index.search.sentences import Probes
 from index.spelling import Speller
 from index.store import ChunkRow, Store
 from index.vectors import Vectors
+from index.when import Period, looks_back
 
 Encode = Callable[[str, list[str]], tuple[np.ndarray, np.ndarray]]
 
@@ -234,6 +235,21 @@ class Searcher:
 
     def newest(self) -> datetime | None:
         return self.current().newest
+
+    def reported_before(self, period: Period, intent: QueryIntent) -> datetime | None:
+        """The newest reporting's time when the question asks what happened in a period after
+        it, not what was planned: older reporting cannot say. The period is named with its
+        year, or is a day ("last night", "on sunday") in a question that looks back ("who
+        won", "how did") and every article is dated (an undated one may be from that day).
+        None otherwise."""
+        gen = self.current()
+        newest = gen.newest
+        if newest is None or intent.ahead or period.since <= newest:
+            return None
+        if period.dated:
+            return newest
+        day = period.day is not None and looks_back(intent.question) and not gen.undated
+        return newest if day else None
 
     def analyser(self) -> QueryAnalyser:
         return self.current().analyser
