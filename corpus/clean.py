@@ -4,8 +4,9 @@ Scraped bodies carry lines like "CLICK HERE TO SIGN UP FOR OUR HEALTH NEWSLETTER
 (`{{ /verifyErrors }}`) and "Please enter a valid email address"; quoted to a reader they look
 broken, and in a passage they dilute what it is about. Every pattern here was taken from real
 scraped news text. A line is dropped only when it is boilerplate as a whole; photo credits are
-cut off the caption they end. `VERSION` is part of each article's content hash, so a change here
-re-chunks the articles on their next ingest.
+cut off the caption they end or from between two sentences, and a page's toolbar from before the
+story. `VERSION` is part of each article's content hash, so a change here re-chunks the articles
+on their next ingest.
 """
 
 from __future__ import annotations

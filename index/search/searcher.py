@@ -233,9 +233,6 @@ class Searcher:
     def mentions(self, name: str) -> int:
         return self.current().mentions(name)
 
-    def newest(self) -> datetime | None:
-        return self.current().newest
-
     def reported_before(self, period: Period, intent: QueryIntent) -> datetime | None:
         """The newest reporting's time when the question asks what happened in a period after
         it, not what was planned: older reporting cannot say. The period is named with its
