@@ -8,11 +8,13 @@ person or organisation no article mentions, is a strong hint that there is nothi
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from functools import cached_property
 
 from index.kinds import answer_kind
+from index.outlets import OutletNames
 from index.text import STOPWORDS, query_terms, stem, words
 from index.when import WEEKDAYS, Period, looks_ahead, periods_in, wants_recent, without_periods
 
@@ -23,7 +25,6 @@ _MONTHS = {m: i for i, m in enumerate(_MONTH_NAMES.split(), start=1)}
 _DATE = re.compile(
     r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})\b", re.IGNORECASE
 )
-_SEPARATORS = re.compile(r"\s+-\s+|\s+\|\s+|:\s+")
 _NAME = r"['\"“‘]?(?P<name>(?:The\s+)?[A-Z][\w&.'’]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w&.'’]*){0,4})"
 # "according to X", "an article in X", "another from X" ...
 _OUTLET_BEFORE = re.compile(
@@ -35,35 +36,6 @@ _OUTLET_AFTER = re.compile(
     r"(?:\b(?:the|a|an|both|and)\s+)" + _NAME + r"['’]?s?\s+(?:article|report|piece|review|"
     r"coverage|story|op-ed|feature)s?\b"
 )
-
-
-def outlet_aliases(source: str) -> set[str]:
-    """Ways a question may name an outlet: `FOX News - Health` is also `FOX News`."""
-    names = {source.strip()}
-    short = _SEPARATORS.split(source.strip())[0].strip()
-    if short:
-        names.add(short)
-    return {n.lower() for n in names if len(n) >= 3}
-
-
-def everyday_aliases(source: str) -> set[str]:
-    """How people name an outlet in passing: "guardian" for The Guardian, "bbc" for BBC News.
-    Many are everyday words ("age", "verge"), so they count only where an outlet is meant."""
-    short = _SEPARATORS.split(source.strip())[0].strip()
-    names = {short.removeprefix("The ").removeprefix("the ")}
-    first = short.split()[0] if short.split() else ""
-    if len(first) >= 3 and first.isupper():  # an acronym: BBC, CNBC, FOX
-        names.add(first)
-    return {n.lower() for n in names if len(n) >= 3} - outlet_aliases(source)
-
-
-# where a loosely named outlet is meant: "guardian report on ...", "bbc: ...", "according to
-# guardian"
-_CUE_AFTER = (
-    r"(?=\s*(?::|—|–|\s-\s)|(?:['’]s)?\s+(?:report|reports|reported|piece|story|article|"
-    r"says|said|say|interview|roundup|coverage|column|analysis|podcast)\b)"
-)
-_CUE_BEFORE = r"according to\s+"
 
 
 # a product and its version ("iphone 16", "Switch 2", "claude 3"): a word, then a whole number
@@ -229,29 +201,8 @@ class QueryIntent:
 class QueryAnalyser:
     """Recognises the index's outlets (and unknown ones) and dates in a question."""
 
-    def __init__(self, sources: list[str]) -> None:
-        self.alias_to_sources: dict[str, set[str]] = {}
-        for source in sources:
-            for alias in outlet_aliases(source):
-                self.alias_to_sources.setdefault(alias, set()).add(source)
-        loose: dict[str, set[str]] = {}
-        for source in sources:
-            for alias in everyday_aliases(source) - self.alias_to_sources.keys():
-                loose.setdefault(alias, set()).add(source)
-        # longest aliases first, so "The Independent - Sports" wins over "The Independent"
-        ordered = sorted(self.alias_to_sources, key=len, reverse=True)
-        self._pattern = (
-            re.compile(r"(?<![\w])(" + "|".join(re.escape(a) for a in ordered) + r")(?![\w])")
-            if ordered
-            else None
-        )
-        self._loose = loose
-        names = "|".join(re.escape(a) for a in sorted(loose, key=len, reverse=True))
-        self._loose_pattern = (
-            re.compile(rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])")
-            if loose
-            else None
-        )
+    def __init__(self, sources: list[str], sites: Mapping[str, str] | None = None) -> None:
+        self.outlets = OutletNames(sources, sites)
 
     def analyse(
         self, question: str, now: datetime | None = None, asked: str | None = None
@@ -259,21 +210,7 @@ class QueryAnalyser:
         """Parse `question` (`asked` is how it was typed, before spelling correction); time
         words are read against `now` (the clock's time by default)."""
         lowered = question.lower()
-        spans: list[tuple[int, int]] = []
-        named: list[tuple[str, ...]] = []  # the outlet(s) each mention stands for
-        if self._pattern:
-            for match in self._pattern.finditer(lowered):
-                spans.append(match.span())
-                named.append(tuple(sorted(self.alias_to_sources[match.group(1)])))
-        if self._loose_pattern:
-            for match in self._loose_pattern.finditer(lowered):
-                group = 1 if match.group(1) else 2
-                span = match.span(group)
-                if not any(s < span[1] and span[0] < e for s, e in spans):
-                    spans.append(span)
-                    named.append(tuple(sorted(self._loose[match.group(group)])))
-            order = sorted(range(len(spans)), key=spans.__getitem__)
-            spans, named = [spans[k] for k in order], [named[k] for k in order]
+        spans, named = self.outlets.find(lowered)
         found = dict.fromkeys(source for sources in named for source in sources)
         unknown: list[str] = []
         for pattern in (_OUTLET_BEFORE, _OUTLET_AFTER):
@@ -288,8 +225,7 @@ class QueryAnalyser:
         names = [
             name
             for name, (start, end) in names_in(question)
-            if not any(s < end and start < e for s, e in spans)
-            and not any(name.lower() in alias for alias in self.alias_to_sources)
+            if not any(s < end and start < e for s, e in spans) and not self.outlets.is_outlet(name)
         ]
         return QueryIntent(
             asked if asked is not None else question,

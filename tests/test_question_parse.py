@@ -113,6 +113,42 @@ def test_outlets_named_in_passing(question: str, sources: list[str]) -> None:
     assert list(QueryAnalyser(OUTLETS).analyse(question, NOW).sources) == sources
 
 
+# outlets as the MultiHop-RAG corpus names them, each with one of its articles' addresses
+SITES = {
+    "CBSSports.com": "https://www.cbssports.com/nfl/news/chiefs-week-6/",
+    "The New York Times": "https://theathletic.com/5028179/2023/11/16/bedard/",
+    "Globes English | Israel Business Arena": "https://en.globes.co.il/en/article-1001464023",
+    "Rivals": "https://arizona.rivals.com/news/fisch",
+    "Financial Times": "https://www.ft.com/content/abc",
+    "Wide World Of Sports": "https://wwos.nine.com.au/rugby/world-cup-2023-news",
+    "The Sydney Morning Herald": "https://www.smh.com.au/business/parts-scandal",
+}
+
+
+@pytest.mark.parametrize(
+    ("question", "sources"),
+    [
+        # by the site's address, spaced as people say it
+        ("what did cbs sports say about the chiefs", ["CBSSports.com"]),
+        ("the athletic piece on connor bedard's shot", ["The New York Times"]),
+        ("globes article on the gaza barrier", ["Globes English | Israel Business Arena"]),
+        # by the name's initials
+        ("nyt report on the speaker vote", ["The New York Times"]),
+        ("per smh, who ran the parts firm", ["The Sydney Morning Herald"]),
+        ("what did wwos say about the wallabies", ["Wide World Of Sports"]),
+        ("smh on the airline parts scandal", ["The Sydney Morning Herald"]),
+        # not a subdomain, not a two-letter name, not everyday words without a cue
+        ("arizona report on the coaching search", []),
+        ("ft report on the rate cut", []),
+        ("how many strikeouts per nine innings", []),
+        ("what did the athletic department say", []),
+    ],
+)
+def test_outlets_named_by_their_site_or_initials(question: str, sources: list[str]) -> None:
+    analyser = QueryAnalyser(list(SITES), SITES)
+    assert list(analyser.analyse(question, NOW).sources) == sources
+
+
 @pytest.mark.parametrize(
     ("question", "dated"),
     [

@@ -70,7 +70,7 @@ class Generation:
 
     @cached_property
     def analyser(self) -> QueryAnalyser:
-        return QueryAnalyser([s for s, _, _ in self.store.sources()])
+        return QueryAnalyser([s for s, _, _ in self.store.sources()], self.store.source_sites())
 
     @cached_property
     def newest(self) -> datetime | None:

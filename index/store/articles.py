@@ -202,6 +202,14 @@ class ArticleReads:
         )
         return [(row[0], row[1], parse_iso(row[2])) for row in rows]
 
+    def source_sites(self) -> dict[str, str]:
+        """An article address of each outlet: people name an outlet by its site too."""
+        rows = self.conn.execute(
+            "SELECT source, min(url) FROM articles"
+            " WHERE source IS NOT NULL AND url IS NOT NULL GROUP BY source"
+        )
+        return {row[0]: row[1] for row in rows}
+
     # -- chunks -----------------------------------------------------------------------------
 
     def chunks(self, ids: Sequence[int]) -> dict[int, ChunkRow]:
