@@ -57,7 +57,16 @@ _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
+_NUMBER_WORDS = {
+    "a": 1,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+}
+_COUNT = r"(?P<n>\d+|a|one|two|three|four|five|six|a couple of|a few|few|several)"
 
 # Ordered: the first pattern that claims a stretch of the question wins it.
 _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
@@ -74,16 +83,17 @@ _PATTERNS: list[tuple[str, re.Pattern[str]]] = [
         ("month_year", rf"\b{_MONTH},?\s+{_YEAR}\b"),
         ("year", rf"\b(?P<which>in|during|since|of|throughout)\s+{_YEAR}\b"),
         ("today", r"\b(?:today|tonight|this morning|this afternoon|this evening)\b"),
+        ("day_before", r"\b(?:the\s+)?day\s+before\s+yesterday\b"),
         ("yesterday", r"\b(?:yesterday|last night)\b"),
-        (
-            "days_ago",
-            r"\b(?P<n>\d+|a|one|two|three|four|five|six|a couple of|a few|few|"
-            r"several)\s+days?\s+ago\b",
-        ),
+        ("days_ago", rf"\b{_COUNT}\s+days?\s+ago\b|\bthe\s+other\s+day\b"),
+        ("weeks_ago", rf"\b{_COUNT}\s+weeks?\s+ago\b"),
+        ("months_ago", rf"\b{_COUNT}\s+months?\s+ago\b"),
+        ("since_last", r"\bsince\s+last\s+(?P<unit>week|month)\b"),
         ("this_week", r"\b(?:this|earlier this)\s+week\b"),
         ("last_week", r"\blast\s+week\b|\bthe\s+week\s+before\b"),
         ("past_week", r"\b(?:past|last)\s+(?:7|seven)\s+days\b|\bpast\s+week\b"),
-        ("weekend", r"\b(?:this|last|over the)\s+weekend\b"),
+        ("past_days", r"\b(?:past|last)\s+(?:few|couple of|several|two|three|2|3)\s+days\b"),
+        ("weekend", r"\b(?:this past|this|last|past|over the)\s+weekend\b"),
         ("this_month", r"\bthis\s+month\b"),
         ("last_month", r"\blast\s+month\b"),
         ("past_month", r"\bpast\s+(?:month|30 days|few weeks)\b"),
@@ -196,14 +206,28 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
         return _day(today, "today", span)
     if kind == "yesterday":
         return _day(today - timedelta(days=1), "yesterday", span)
-    if kind == "days_ago":
-        raw = groups["n"].lower()
+    if kind == "day_before":
+        return _day(today - timedelta(days=2), "the day before yesterday", span)
+    if kind in ("days_ago", "weeks_ago", "months_ago"):
+        unit, days = {"days_ago": ("day", 1), "weeks_ago": ("week", 7)}.get(kind, ("month", 30))
+        raw = " ".join((groups["n"] or "").lower().split())
         if raw.isdigit() or raw in _NUMBER_WORDS:
             n = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
-            when = today - timedelta(days=n)
-            return _range(when - timedelta(days=1), when + timedelta(days=1), f"{n} days ago", span)
-        return _range(today - timedelta(days=7), today, "the past few days", span)
+            when = today - timedelta(days=n * days)
+            slack = timedelta(days=max(1, days // 2))  # about then: "two weeks ago"
+            label = f"{n} {unit}s ago" if n > 1 else f"a {unit} ago"
+            return _range(when - slack, min(when + slack, today), label, span)
+        # "a few", "several", "the other day": about two to six of them back
+        label = "the past few days" if unit == "day" else f"the past few {unit}s"
+        return _range(today - timedelta(days=7 * days), today - timedelta(days=days), label, span)
     monday = today - timedelta(days=today.weekday())
+    if kind == "since_last":
+        if groups["unit"].lower() == "week":
+            return _range(monday - timedelta(days=7), today, "since last week", span)
+        first = (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        return _range(first, today, "since last month", span)
+    if kind == "past_days":
+        return _range(today - timedelta(days=4), today, "the past few days", span)
     if kind == "this_week":
         return _range(monday, today, "this week", span)
     if kind == "last_week":
@@ -212,7 +236,9 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
         return _range(today - timedelta(days=7), today, "the past week", span)
     if kind == "weekend":
         saturday = monday - timedelta(days=2)
-        if today.weekday() >= 5 and not m.group(0).lower().startswith("last"):
+        if today.weekday() >= 5 and not m.group(0).lower().startswith(
+            ("last", "this past", "past")
+        ):
             saturday = monday + timedelta(days=5)
         return _range(saturday, saturday + timedelta(days=1), "the weekend", span)
     if kind == "this_month":

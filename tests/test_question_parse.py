@@ -61,6 +61,20 @@ def test_a_keyword_list_is_not_an_unknown_outlet_or_a_question_word() -> None:
         # a December not yet reached this year is last year's
         ("what happened in December", "December 2022", date(2022, 12, 1), date(2022, 12, 31)),
         ("who resigned 2 days ago", "2 days ago", date(2023, 11, 12), date(2023, 11, 14)),
+        ("what did he say the day before yesterday", "the day before yesterday",
+         date(2023, 11, 13), date(2023, 11, 13)),
+        ("the trade two weeks ago", "2 weeks ago", date(2023, 10, 29), date(2023, 11, 4)),
+        ("that crash a week ago", "a week ago", date(2023, 11, 5), date(2023, 11, 11)),
+        ("the merger a month ago", "a month ago", date(2023, 10, 1), date(2023, 10, 31)),
+        ("what was that story the other day", "the past few days", date(2023, 11, 8),
+         date(2023, 11, 14)),
+        ("the layoffs a few weeks ago", "the past few weeks", date(2023, 9, 27),
+         date(2023, 11, 8)),
+        ("anything new over the past few days", "the past few days", date(2023, 11, 11),
+         date(2023, 11, 15)),
+        ("what changed since last week", "since last week", date(2023, 11, 6),
+         date(2023, 11, 15)),
+        ("who scored this past weekend", "the weekend", date(2023, 11, 11), date(2023, 11, 12)),
     ],
 )  # fmt: skip
 def test_time_words_become_periods(question: str, label: str, first: date, last: date) -> None:
