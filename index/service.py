@@ -295,8 +295,7 @@ class NewsIndex:
         if hint is not None:
             return Answer(asked, abstained=True, period=period.label, hint=hint)
         if period is not None:
-            until = period.reported_until(now or datetime.now(UTC))
-            narrowed = (filters or Filters()).within(period.since, until)
+            narrowed = (filters or Filters()).within(*period.window(now or datetime.now(UTC)))
             passages, abstained = self.retrieve(intent, depth, narrowed)
             if passages and not (refuse and abstained):
                 return self._build(intent, passages, top)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 MONTHS = {
@@ -52,6 +52,13 @@ WEEKDAYS = {
 # a day-specific period is widened by this much each way: the asker's day is not UTC's
 PAD = timedelta(hours=12)
 REPORTING_LAG = timedelta(days=3)
+PREVIEW = timedelta(days=7)
+# the kinds of time words named from the clock, not the calendar
+_RELATIVE = frozenset(
+    "today yesterday day_before days_ago weeks_ago months_ago since_last this_week last_week "
+    "past_week past_days weekend this_month last_month past_month this_year last_year weekday "
+    "since_weekday".split()
+)
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
@@ -119,14 +126,23 @@ class Period:
     span: tuple[int, int]  # where the words are in the question
     day: date | None = None  # when it is one calendar day ("7 October", "yesterday")
     dated: bool = False  # the question wrote its year ("in June 2024"), not read off the clock
+    # named from the clock ("last month", "yesterday", "this weekend"), not the calendar
+    relative: bool = False
 
     def holds(self, moment: datetime | None) -> bool:
         return moment is not None and self.since <= moment < self.until
 
-    def reported_until(self, now: datetime) -> datetime:
-        """The end of the reporting on the period: what happens in it is reported in it and
-        for a few days after ("last week" asked on a Wednesday: Monday's report counts)."""
-        return max(self.until, min(self.until + REPORTING_LAG, now))
+    def window(self, now: datetime) -> tuple[datetime, datetime]:
+        """When the reporting on the period was published. What happens in it is reported in
+        it and for a few days after ("on 7 October": the 9th's report counts); a period the
+        clock names is reported on up to now ("last month's app revenue" in this month's
+        figures, "the attacks last weekend" in Friday's story); one still ahead, in the week
+        before ("what lands on netflix this weekend", asked on Friday)."""
+        if self.since + PAD > now:  # its first day is still ahead
+            return now - PREVIEW, now
+        if self.relative:
+            return self.since, max(self.until, now)
+        return self.since, max(self.until, min(self.until + REPORTING_LAG, now))
 
 
 def _start(day: date) -> datetime:
@@ -236,9 +252,10 @@ def _period(kind: str, m: re.Match[str], now: datetime) -> Period | None:
         return _range(today - timedelta(days=7), today, "the past week", span)
     if kind == "weekend":
         saturday = monday - timedelta(days=2)
-        if today.weekday() >= 5 and not m.group(0).lower().startswith(
-            ("last", "this past", "past")
-        ):
+        phrase = m.group(0).lower()
+        past = phrase.startswith(("last", "this past", "past"))
+        # the weekend it is; on a Friday "this weekend" is tomorrow's; from Monday, the last
+        if not past and (today.weekday() >= 5 or (today.weekday() == 4 and phrase[:4] == "this")):
             saturday = monday + timedelta(days=5)
         return _range(saturday, saturday + timedelta(days=1), "the weekend", span)
     if kind == "this_month":
@@ -282,6 +299,7 @@ def periods_in(
                 continue
             period = _period(kind, match, now)
             if period is not None:
+                period = replace(period, relative=kind in _RELATIVE)
                 taken.append((start, end))
                 found.append(period)
     return sorted(found, key=lambda p: p.span)

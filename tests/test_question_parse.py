@@ -260,3 +260,32 @@ def test_a_version_is_read_where_the_question_as_typed_has_one() -> None:
     assert fixed.versions == ("iphone 16",)
     measure = analyser.analyse("reich 59 harder decision", None, "reich 59 yarder decision")
     assert measure.versions == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "asked", "published", "within"),
+    [
+        # a period the clock names is reported on up to now: last month's app revenue in
+        # this month's figures, last weekend's attacks in Friday's story
+        ("app revenue last month", datetime(2023, 10, 14, 10, tzinfo=UTC),
+         datetime(2023, 10, 13, 19, tzinfo=UTC), True),
+        ("tech workers mobilised after the attacks last weekend",
+         datetime(2023, 10, 13, 20, tzinfo=UTC), datetime(2023, 10, 13, 19, tzinfo=UTC), True),
+        # a weekend still ahead (asked on a Friday) is previewed in the week before it
+        ("what lands on netflix this weekend", datetime(2023, 11, 3, 23, tzinfo=UTC),
+         datetime(2023, 10, 31, 12, tzinfo=UTC), True),
+        # a calendar day is reported on that day and the few after it, not weeks later
+        ("what happened on 7 October", datetime(2023, 11, 15, 10, tzinfo=UTC),
+         datetime(2023, 10, 9, 12, tzinfo=UTC), True),
+        ("what happened on 7 October", datetime(2023, 11, 15, 10, tzinfo=UTC),
+         datetime(2023, 11, 1, 12, tzinfo=UTC), False),
+        ("what happened last month", datetime(2023, 10, 14, 10, tzinfo=UTC),
+         datetime(2023, 8, 30, 12, tzinfo=UTC), False),
+    ],
+)  # fmt: skip
+def test_the_reporting_on_a_period(
+    question: str, asked: datetime, published: datetime, within: bool
+) -> None:
+    [period] = periods_in(question, asked)
+    since, until = period.window(asked)
+    assert (since <= published < until) is within
