@@ -53,6 +53,7 @@ _NOT_VERSIONED = (
     STOPWORDS
     | set(
         "only just nearly roughly almost approximately some another over under around than top "
+        "minus plus "
         "week day game round season series episode chapter part page number no grade level vs "
         "jan feb mar apr jun jul aug sep sept oct nov dec".split()
     )

@@ -230,6 +230,8 @@ def test_how_did_it_unfold_asks_for_a_timeline() -> None:
         ("what happened on december 25", []),
         ("he had only 13 catches", []),
         ("using 1 account", []),
+        ("moneyline minus 150 stake needed", []),  # betting odds
+        ("what does plus 200 mean", []),
     ],
 )
 def test_products_named_with_their_version(question: str, versions: list[str]) -> None:
