@@ -147,6 +147,17 @@ def test_a_short_question_half_of_which_no_passage_holds_is_refused(
     assert answer.found and "astros" in answer.citations[0].title.lower()
 
 
+def test_a_keyword_list_is_not_read_as_phrases(multihop_index: NewsIndex) -> None:
+    """ "mint replacement reader favourite app" (inline, for The Verge's readers' picks of
+    budgeting apps to replace Mint): no article has "mint replacement" or "reader favourite"
+    side by side, and a keyword list need not; it is answered from that article."""
+    intent = multihop_index.parse("mint replacement reader favourite app")
+    evidence = multihop_index.searcher.evidence(intent, multihop_index.search(intent, 15))
+    assert 0 < evidence.unseen_pairs <= 0.5  # every pair unseen, counted at half
+    answer = multihop_index.answer(intent)
+    assert answer.found and "best-apps-online-budget-money" in (answer.citations[0].url or "")
+
+
 def test_a_short_question_keeps_the_fused_order_of_its_reports(multihop_index: NewsIndex) -> None:
     """ "Does Amazon match prices from other stores?": The Verge's guide to price matching
     holds it ("Amazon doesn't offer price matching") and leads on both the vector and the

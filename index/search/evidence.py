@@ -63,6 +63,11 @@ class Evidence:
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
 
+# how much an unseen word pair counts in a keyword list, against one in a question (everyday
+# sets, dev halves: probe2 answers two more keyword questions, no unanswerable one more)
+KEYWORD_PAIRS = 0.5
+
+
 def gather_evidence(
     cfg: RetrievalConfig,
     gen: Generation,
@@ -117,6 +122,9 @@ def gather_evidence(
         if of == "of" and content(a) and content(b)
     ]
     pair_weight = sum(known[a] + known[b] for a, b, _ in pairs) or 1.0
+    # a keyword list ("mint replacement reader favourite app") sets side by side words its
+    # article need not have together; a question with its small words writes out its phrases
+    phrased = any(w in STOPWORDS for w in tokens)
     unseen = sum(known[a] + known[b] for a, b, phrase in pairs if gen.mentions(phrase) == 0)
     # a word no article uses says "not covered" when it is a rare one ("zepbound"), not
     # everyday English, and more so the more articles there are to have used it
@@ -136,7 +144,7 @@ def gather_evidence(
         missing=missing,
         unknown_outlet=bool(intent.unknown_sources),
         absent_name=absent_name,
-        unseen_pairs=unseen / pair_weight,
+        unseen_pairs=unseen / pair_weight * (1.0 if phrased else KEYWORD_PAIRS),
         unseen_numbers=sum(n not in held for n in numbers) / len(numbers) if numbers else 0.0,
         later_year=later and not intent.ahead,
         unseen_version=any(
