@@ -78,6 +78,7 @@ class Answer:
     period: str | None = None
     hint: str | None = None
     timeline: bool = False  # the citations are one story's reports in date order
+    headlines: bool = False  # the citations are the newest reporting, no topic asked
 
     @property
     def found(self) -> bool:
@@ -86,6 +87,8 @@ class Answer:
     @property
     def note(self) -> str | None:
         """A line for the reader above the citations, when the answer needs one."""
+        if self.headlines and self.found:
+            return f"The newest reporting I have{f' from {self.period}' if self.period else ''}:"
         if self.period and self.found:
             dates = [c.published_at for c in self.citations if c.published_at]
             newest = f" (the newest is from {max(dates):%-d %b %Y})" if dates else ""
@@ -99,6 +102,7 @@ class Answer:
             "note": self.note,
             "hint": self.hint,
             "timeline": self.timeline,
+            "headlines": self.headlines,
             "citations": [c.to_dict() for c in self.citations],
         }
 

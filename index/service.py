@@ -21,6 +21,7 @@ from index import backends
 from index import ingest as writing
 from index.answer import Answer, QuoteWeights, build_answer, build_timeline, on_topic
 from index.embedder import DEFAULT_MODEL, Embedder
+from index.headlines import asks_for_headlines, newest_reporting, small_talk
 from index.ingest import IngestReport, NewsIndexError, ProgressCallback
 from index.milvus import MilvusChunks
 from index.query import QueryIntent
@@ -275,15 +276,18 @@ class NewsIndex:
 
         A question that names a time ("last week", "in December") is answered from that time;
         when nothing from then answers it, from the closest reporting on the topic, the period
-        named. An empty question, or one whose words no article uses, gets a hint instead.
-        `refuse=False` cites the best matches even when they are weak (a keyword alert judges
-        relevance by its own rule). A question already parsed (`parse`) is not parsed again.
+        named. "Latest news" gets the newest reporting; an empty question, small talk or words
+        no article uses, a hint. `refuse=False` cites the best matches even when weak (a
+        keyword alert judges by its own rule). A question already parsed is not parsed again.
         """
         asked = question.question if isinstance(question, QueryIntent) else question
         if not asked.strip():
             return Answer(asked, abstained=True, hint=ASK_HINT)
         intent = question if isinstance(question, QueryIntent) else self.parse(question, now)
-        if not intent.terms:
+        if asks_for_headlines(intent):
+            gen, at = self.searcher.current(), now or datetime.now(UTC)
+            return newest_reporting(self.store, gen, intent, top, filters, at)
+        if not intent.terms or small_talk(intent):
             return Answer(asked, abstained=True, hint=ASK_HINT)
         if self.searcher.unknown_words(intent):
             return Answer(asked, abstained=True, hint=UNKNOWN_WORDS_HINT)
