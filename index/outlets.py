@@ -5,7 +5,7 @@ Health"), by the name people use in passing ("guardian", "bbc", "nyt") or by its
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import urlsplit
 
 _SEPARATORS = re.compile(r"\s+-\s+|\s+\|\s+|:\s+")
@@ -61,6 +61,46 @@ _CUE_PER = r"\bper\s+"  # only with a comma after: "per nine innings" names no o
 _CUE_START = r"^\W*(?:the\s+)?"  # with "on" after
 
 
+# news outlets a question may name that an index may not have ("what did bloomberg say"):
+# named so, with a cue, they are outlets even in lower case
+OTHER_OUTLETS = frozenset(
+    """bloomberg reuters forbes espn cnet cnn politico axios cricbuzz cricinfo espncricinfo
+    gizmodo buzzfeed huffpost npr msnbc nbc newsweek zdnet venturebeat techradar tmz billboard
+    pitchfork wsj marketwatch kotaku ign gamespot eurogamer pcmag pcworld yourstory scmp nikkei
+    xinhua macrumors 9to5mac""".split()
+) | {
+    "ars technica", "washington post", "wall street journal", "the economist", "the atlantic",
+    "new yorker", "al jazeera", "sky news", "daily mail", "the telegraph", "usa today",
+    "la times", "los angeles times", "business insider", "yahoo finance", "the hindu",
+    "times of india", "hindustan times", "economic times", "rolling stone", "sports illustrated",
+    "bleacher report", "the ringer", "android authority", "abc news", "cbs news", "nbc news",
+    "associated press", "south china morning post", "le monde", "der spiegel", "the information",
+    "variety", "deadline", "people magazine", "time magazine", "the hill", "the times",
+}  # fmt: skip
+# a word that makes a capitalised name an outlet's ("Deccan Herald", "Search Engine Land")
+_OUTLET_WORD = re.compile(
+    r"\b(?:news|times|post|journal|herald|tribune|daily|press|gazette|telegraph|observer|"
+    r"standard|mail|express|chronicle|register|reporter|magazine|weekly|radio|tv|network|media|"
+    r"wire|insider|today|sports?|digest|monitor|courier|inquirer|dispatch|examiner|review|"
+    r"land|world)\b|\w\.(?:com|net|org)\b",
+    re.IGNORECASE,
+)
+# of those, the ones that are not everyday words: found in lower case too ("per reuters, ...")
+_PLAIN = OTHER_OUTLETS - {"variety", "deadline", "the information", "the hill", "the times"}
+
+
+def outlet_like(name: str) -> bool:
+    """A name a question cites (\"according to X\") is an outlet's, not a person's or a
+    company's ("according to Google", "according to Samu Kerevi"): a known outlet, or a name
+    with a newspaper's word in it ("The Korea Herald")."""
+    key = " ".join(name.lower().replace("’", "'").removesuffix("'s").split())
+    return (
+        key in OTHER_OUTLETS
+        or key.removeprefix("the ") in OTHER_OUTLETS
+        or bool(_OUTLET_WORD.search(name))
+    )
+
+
 def _written(alias: str) -> str:
     """A pattern for an alias as people type it: one written as a single word may be typed as
     several ("cbssports": "cbs sports", "theathletic": "the athletic")."""
@@ -71,6 +111,17 @@ def _written(alias: str) -> str:
 
 def _squashed(text: str) -> str:
     return re.sub(r"[\s-]+", "", text)
+
+
+def _cued(aliases: Iterable[str]) -> re.Pattern[str] | None:
+    """A pattern for the aliases where a cue says an outlet is meant (a group per cue)."""
+    names = "|".join(_written(a) for a in sorted(aliases, key=len, reverse=True))
+    if not names:
+        return None
+    return re.compile(
+        rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])"
+        rf"|{_CUE_PER}({names})(?=\s*,)|{_CUE_START}({names})(?=\s+on\b)"
+    )
 
 
 class OutletNames:
@@ -97,15 +148,9 @@ class OutletNames:
             else None
         )
         self._loose = loose
-        names = "|".join(_written(a) for a in sorted(loose, key=len, reverse=True))
-        self._loose_pattern = (
-            re.compile(
-                rf"(?<![\w])({names})(?![\w]){_CUE_AFTER}|{_CUE_BEFORE}({names})(?![\w])"
-                rf"|{_CUE_PER}({names})(?=\s*,)|{_CUE_START}({names})(?=\s+on\b)"
-            )
-            if loose
-            else None
-        )
+        self._loose_pattern = _cued(loose)
+        indexed = self.alias_to_sources.keys() | {a for a in loose}
+        self._other_pattern = _cued({a for a in _PLAIN if _squashed(a) not in indexed})
 
     def find(self, lowered: str) -> tuple[list[tuple[int, int]], list[tuple[str, ...]]]:
         """Each span of the (lowercased) question that names an outlet, in order, and the
@@ -126,6 +171,22 @@ class OutletNames:
             order = sorted(range(len(spans)), key=spans.__getitem__)
             spans, named = [spans[k] for k in order], [named[k] for k in order]
         return spans, named
+
+    def unindexed(self, lowered: str, taken: list[tuple[int, int]]) -> list[str]:
+        """Outlets the index lacks that the (lowercased) question names with a cue ("what did
+        bloomberg say about ...", "per reuters, ..."), outside the `taken` spans."""
+        found = []
+        for match in self._other_pattern.finditer(lowered) if self._other_pattern else ():
+            group = next(k for k in range(1, 5) if match.group(k))
+            start, end = match.span(group)
+            if not any(s < end and start < e for s, e in taken):
+                found.append(match.group(group))
+        return found
+
+    def part_of_source(self, name: str) -> bool:
+        """A piece of an indexed outlet's full name ("World Business News Leader" of CNBC's)."""
+        low = name.lower()
+        return any(low in alias for alias in self.alias_to_sources)
 
     def is_outlet(self, name: str) -> bool:
         """The name is (part of) an outlet's: "Sky" of Sky Sports is no person to look for."""

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime
 from functools import cached_property
 
 from index.kinds import answer_kind
-from index.outlets import OutletNames
+from index.outlets import OutletNames, outlet_like
 from index.text import STOPWORDS, query_terms, stem, words
 from index.when import WEEKDAYS, Period, looks_ahead, periods_in, wants_recent, without_periods
 
@@ -220,7 +220,11 @@ class QueryAnalyser:
                 name = match.group("name").strip("'\"”’ ")
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
-                unknown.append(name)
+                # "according to" cites people and companies too ("according to Google")
+                cited = match.group(0)[:12].lower() == "according to"
+                if (outlet_like(name) or not cited) and not self.outlets.part_of_source(name):
+                    unknown.append(name)
+        unknown += self.outlets.unindexed(lowered, spans)
         periods = tuple(periods_in(question, now or datetime.now(UTC), spans))
         dates = tuple(dict.fromkeys(p.day for p in periods if p.day))
         names = [

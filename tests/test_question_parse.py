@@ -127,6 +127,29 @@ def test_outlets_named_in_passing(question: str, sources: list[str]) -> None:
     assert list(QueryAnalyser(OUTLETS).analyse(question, NOW).sources) == sources
 
 
+@pytest.mark.parametrize(
+    ("question", "unknown"),
+    [
+        # outlets the index lacks, however written
+        ("what did bloomberg say about the fed", ["bloomberg"]),
+        ("per reuters, who won the vote", ["reuters"]),
+        ("according to The Korea Herald, who won", ["The Korea Herald"]),
+        ("as reported by Coinmarketcap, did bitcoin rise", ["Coinmarketcap"]),
+        ("according to a Deal Stripe article, which brand cut prices", ["Deal Stripe"]),
+        # "according to" cites people, companies and leagues too: no outlet named
+        ("according to Google, what share of developers pay 15%", []),
+        ("according to the NFL, who was fined", []),
+        ("What time does Eddie Jones get up, according to Samu Kerevi?", []),
+        ("what did people say about the crown", []),
+        # a piece of an indexed outlet's name
+        ("as reported by World Business News Leader, who won", []),
+    ],
+)
+def test_outlets_the_index_lacks(question: str, unknown: list[str]) -> None:
+    analyser = QueryAnalyser(["The Guardian", "Cnbc | World Business News Leader"])
+    assert list(analyser.analyse(question, NOW).unknown_sources) == unknown
+
+
 # outlets as the MultiHop-RAG corpus names them, each with one of its articles' addresses
 SITES = {
     "CBSSports.com": "https://www.cbssports.com/nfl/news/chiefs-week-6/",
