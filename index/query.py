@@ -91,6 +91,25 @@ _ENDS_ON_ACTION = re.compile(
 )
 
 
+# how people ask a person for news ("tell me about ...", "anything on ...", "is it true
+# that ..."): the asking, not the topic, so not words an article must hold
+_ASKING_FRAME = re.compile(
+    r"\b(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:tell me|show me|give me|explain|"
+    r"summari[sz]e|find(?: me)?|fill me in|catch me up|update me)(?:\s+(?:about|on|with|the "
+    r"story on|the news on|news about|what you know about))?\b"
+    r"|\bwhat (?:do|did) you know about\b|\b(?:do you have|is there|got) anything (?:on|about)\b"
+    r"|\bi (?:want|would like|wanna|need) to know(?: about)?\b|\bis it true that\b"
+    r"|\bany (?:info|information|news|word) (?:on|about)\b|^\W*anything (?:on|about)\b"
+    r"|\bwhat(?:'s| is|s) (?:the deal|going on|up) with\b",
+    re.IGNORECASE,
+)
+
+
+def without_asking(question: str) -> str:
+    """The question without the words that ask for news rather than name it."""
+    return " ".join(_ASKING_FRAME.sub(" ", question).split())
+
+
 @dataclass(frozen=True)
 class QueryIntent:
     """A question parsed once: what it asks about, which outlets, names and times it names.
@@ -235,7 +254,7 @@ class QueryAnalyser:
         return QueryIntent(
             asked if asked is not None else question,
             question,
-            tuple(query_terms(without_periods(question, list(periods)))),
+            tuple(query_terms(without_asking(without_periods(question, list(periods))))),
             periods,
             wants_recent(question),
             bool(_STORY.search(question)),

@@ -314,3 +314,23 @@ def test_the_reporting_on_a_period(
     [period] = periods_in(question, asked)
     since, until = period.window(asked)
     assert (since <= published < until) is within
+
+
+@pytest.mark.parametrize(
+    ("question", "terms"),
+    [
+        # how people ask a person for news is not what an article must say
+        ("tell me about ozempic", ("ozempic",)),
+        ("can you tell me who won the rugby world cup", ("won", "rugby", "world", "cup")),
+        ("please find news about the fed", ("fed",)),
+        ("what do you know about the writers strike", ("writers", "strike")),
+        ("anything on the uaw strike?", ("uaw", "strike")),
+        ("whats the deal with the cybertruck", ("cybertruck",)),
+        ("is it true that sbf was convicted", ("sbf", "convicted")),
+        # ... and the same words naming the topic stay
+        ("microsoft activision deal", ("microsoft", "activision", "deal")),
+        ("who did the explainer say won", ("explainer", "say", "won")),
+    ],
+)
+def test_the_asking_is_not_the_topic(question: str, terms: tuple[str, ...]) -> None:
+    assert QueryAnalyser([]).analyse(question, NOW).terms == terms
