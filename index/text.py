@@ -27,11 +27,12 @@ def words(text: str) -> list[str]:
 
 
 def query_terms(question: str) -> list[str]:
-    """Content words of a question, in order, without duplicates."""
+    """Content words of a question, in order, without duplicates: no single letters but "x",
+    the platform once called Twitter ("what went around on x this week")."""
     seen: dict[str, None] = {}
     for word in words(question):
         word = word.removesuffix("'s")
-        if word and word not in STOPWORDS and (len(word) > 1 or word.isdigit()):
+        if word and word not in STOPWORDS and (len(word) > 1 or word.isdigit() or word == "x"):
             seen.setdefault(word, None)
     return list(seen)
 
