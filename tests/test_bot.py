@@ -308,6 +308,12 @@ async def test_sources_latest_and_nothing_relevant(bot: Application, emu: BotApi
     _, [on_topic] = await ask(emu, USER, "/latest copper futures")
     assert "Latest reports on “copper futures”" in on_topic.plain
     assert "<script>" in on_topic.plain and "glacier" not in on_topic.plain
+    # no topic: the newest reporting, one article per outlet, said so above it
+    _, [news_now] = await ask(emu, USER, "any news?")
+    assert "\nThe newest reporting I have:\n" in news_now.plain
+    assert "Turkey and Israel negotiate" in news_now.plain
+    _, [hello] = await ask(emu, USER, "hi")
+    assert "Ask me about the news" in hello.plain
     _, [nothing] = await ask(emu, USER, "What is the best recipe for sourdough bread?")
     assert "I found no relevant reporting" in nothing.plain and "/latest" in nothing.plain
     assert nothing.buttons == []
