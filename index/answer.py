@@ -14,6 +14,7 @@ from typing import Any
 from index.chunking import passage_sentences
 from index.quotes import QuoteWeights, best_sentences, pick_quotes
 from index.search import Passage
+from index.store import ArticleRow
 from index.text import stem, word_stems, words
 
 
@@ -41,6 +42,28 @@ class Citation:
     passage: str
     also: tuple[Outlet, ...] = ()
     cosines: tuple[float, ...] = ()  # each passage sentence's cosine to the question
+
+    @classmethod
+    def of(
+        cls,
+        article: ArticleRow,
+        quotes: tuple[str, ...],
+        score: float,
+        passage: str,
+        cosines: tuple[float, ...] = (),
+    ) -> Citation:
+        """`article` cited with these quotes."""
+        return cls(
+            article_id=article.id,
+            title=article.title,
+            source=article.source,
+            published_at=article.published_at,
+            url=article.url,
+            quotes=quotes,
+            score=score,
+            passage=passage,
+            cosines=cosines,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -166,19 +189,8 @@ def build_answer(
         quotes = pick_quotes(
             sentences, weights, cosines=cosines, kind=kind, limit=LEAD_QUOTES, tuning=tuning
         )
-        citations.append(
-            Citation(
-                article_id=article.id,
-                title=article.title,
-                source=article.source,
-                published_at=article.published_at,
-                url=article.url,
-                quotes=quotes,
-                score=top.score + BEST_SENTENCE_WEIGHT * max(cosines, default=0.0),
-                passage=top.text,
-                cosines=top.sentence_cosines,
-            )
-        )
+        score = top.score + BEST_SENTENCE_WEIGHT * max(cosines, default=0.0)
+        citations.append(Citation.of(article, quotes, score, top.text, top.sentence_cosines))
     citations.sort(key=lambda c: -c.score)
     citations[1:] = [replace(c, quotes=c.quotes[:QUOTES]) for c in citations[1:]]
     merged = merge_same_story(citations) if merge else citations

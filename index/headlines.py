@@ -84,18 +84,7 @@ def headlines(
     for article in chosen:
         split = texts.get(article.id)
         opening = _opening(list(split.sentences) if split else [])
-        citations.append(
-            Citation(
-                article_id=article.id,
-                title=article.title,
-                source=article.source,
-                published_at=article.published_at,
-                url=article.url,
-                quotes=(opening,) if opening else (),
-                score=0.0,
-                passage=opening,
-            )
-        )
+        citations.append(Citation.of(article, (opening,) if opening else (), 0.0, opening))
     return Answer(
         intent.question,
         tuple(citations),
