@@ -149,8 +149,11 @@ class OutletNames:
         )
         self._loose = loose
         self._loose_pattern = _cued(loose)
-        indexed = self.alias_to_sources.keys() | {a for a in loose}
-        self._other_pattern = _cued({a for a in _PLAIN if _squashed(a) not in indexed})
+        indexed = {_squashed(a.removeprefix("the ")) for a in self.alias_to_sources}
+        others = {
+            a for a in _PLAIN if _squashed(a.removeprefix("the ")) not in indexed | loose.keys()
+        }
+        self._other_pattern = _cued(others)
 
     def find(self, lowered: str) -> tuple[list[tuple[int, int]], list[tuple[str, ...]]]:
         """Each span of the (lowercased) question that names an outlet, in order, and the
@@ -183,11 +186,7 @@ class OutletNames:
                 found.append(match.group(group))
         return found
 
-    def part_of_source(self, name: str) -> bool:
-        """A piece of an indexed outlet's full name ("World Business News Leader" of CNBC's)."""
-        low = name.lower()
-        return any(low in alias for alias in self.alias_to_sources)
-
     def is_outlet(self, name: str) -> bool:
-        """The name is (part of) an outlet's: "Sky" of Sky Sports is no person to look for."""
+        """The name is (a piece of) an indexed outlet's: "Sky" of Sky Sports is no person to
+        look for, "World Business News Leader" of CNBC's no outlet the index lacks."""
         return any(name.lower() in alias for alias in self.alias_to_sources)

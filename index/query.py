@@ -94,10 +94,11 @@ _ENDS_ON_ACTION = re.compile(
 # how people ask a person for news ("tell me about ...", "anything on ...", "is it true
 # that ..."): the asking, not the topic, so not words an article must hold
 _ASKING_FRAME = re.compile(
-    r"\b(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:tell me|show me|give me|explain|"
+    r"^\W*(?:(?:can|could|would) you\s+)?(?:please\s+)?(?:tell me|show me|give me|explain|"
     r"summari[sz]e|find(?: me)?|fill me in|catch me up|update me)(?:\s+(?:about|on|with|the "
     r"story on|the news on|news about|what you know about))?\b"
-    r"|\bwhat (?:do|did) you know about\b|\b(?:do you have|is there|got) anything (?:on|about)\b"
+    r"|\bwhat (?:can|do|did) you (?:tell me|know) about\b"
+    r"|\b(?:do you have|is there|got) anything (?:on|about)\b"
     r"|\bi (?:want|would like|wanna|need) to know(?: about)?\b|\bis it true that\b"
     r"|\bany (?:info|information|news|word) (?:on|about)\b|^\W*anything (?:on|about)\b"
     r"|\bwhat(?:'s| is|s) (?:the deal|going on|up) with\b",
@@ -241,7 +242,7 @@ class QueryAnalyser:
                     continue
                 # "according to" cites people and companies too ("according to Google")
                 cited = match.group(0)[:12].lower() == "according to"
-                if (outlet_like(name) or not cited) and not self.outlets.part_of_source(name):
+                if (outlet_like(name) or not cited) and not self.outlets.is_outlet(name):
                     unknown.append(name)
         unknown += self.outlets.unindexed(lowered, spans)
         periods = tuple(periods_in(question, now or datetime.now(UTC), spans))

@@ -330,6 +330,8 @@ def test_the_reporting_on_a_period(
         # ... and the same words naming the topic stay
         ("microsoft activision deal", ("microsoft", "activision", "deal")),
         ("who did the explainer say won", ("explainer", "say", "won")),
+        ("did they find the missing money", ("find", "missing", "money")),
+        ("what can you tell me about the sphere", ("sphere",)),
         # one letter is a word when it is X's name
         ("what fake videos went around on x", ("fake", "videos", "went", "around", "x")),
     ],
