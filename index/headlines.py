@@ -58,7 +58,7 @@ def newest_reporting(
         chosen = replace(chosen, sources=intent.sources)
     if period is not None:
         chosen = chosen.within(*period.window(now))
-    rows = store.list_articles(chosen) if chosen else store.latest(top * 20)
+    rows = store.list_articles(chosen, limit=top * 20)  # enough for one per outlet
     return headlines(intent, rows, gen, top, period.label if period else None)
 
 

@@ -53,26 +53,15 @@ WEEKDAYS = {
 PAD = timedelta(hours=12)
 REPORTING_LAG = timedelta(days=3)
 PREVIEW = timedelta(days=7)
-# the kinds of time words named from the clock, not the calendar
-_RELATIVE = frozenset(
-    "today yesterday day_before days_ago weeks_ago months_ago since_last this_week last_week "
-    "past_week past_days weekend this_month last_month past_month this_year last_year weekday "
-    "since_weekday".split()
-)
+# the kinds of time words named from the calendar ("7 October", "in 2023"); the others are
+# named from the clock ("yesterday", "last month")
+_CALENDAR = frozenset("day_month month_day month month_year year".split())
 
 _MONTH = r"(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + r")\.?"
 _DAY = r"(?P<day>[0-3]?\d)(?:st|nd|rd|th)?"
 _YEAR = r"(?P<year>(?:19|20)\d\d)"
 _WEEKDAY = r"(?P<weekday>monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
-_NUMBER_WORDS = {
-    "a": 1,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-}
+_NUMBER_WORDS = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6}
 _COUNT = r"(?P<n>\d+|a|one|two|three|four|five|six|a couple of|a few|few|several)"
 
 # Ordered: the first pattern that claims a stretch of the question wins it.
@@ -299,7 +288,7 @@ def periods_in(
                 continue
             period = _period(kind, match, now)
             if period is not None:
-                period = replace(period, relative=kind in _RELATIVE)
+                period = replace(period, relative=kind not in _CALENDAR)
                 taken.append((start, end))
                 found.append(period)
     return sorted(found, key=lambda p: p.span)

@@ -144,14 +144,16 @@ class ArticleReads:
             for row in rows_in(self.conn, sql, list(dict.fromkeys(ids)))
         }
 
-    def list_articles(self, filters: ArticleFilter) -> list[ArticleRow]:
-        """Articles matching `filters` (an `index.search.Filters`), newest first."""
+    def list_articles(self, filters: ArticleFilter, limit: int | None = None) -> list[ArticleRow]:
+        """Articles matching `filters` (an `index.search.Filters`), newest first (the `limit`
+        newest when given)."""
         where, params = filter_where(filters)
         rows = self.conn.execute(
             "SELECT a.id, a.title, a.source, a.url, a.published_at, a.highlights, a.ingested_at"
             f" FROM articles a WHERE {where}"
-            " ORDER BY coalesce(a.published_at, a.ingested_at) DESC",
-            params,
+            " ORDER BY coalesce(a.published_at, a.ingested_at) DESC"
+            + (" LIMIT ?" if limit is not None else ""),
+            [*params, limit] if limit is not None else params,
         )
         return [ArticleRow.from_row(row) for row in rows]
 
