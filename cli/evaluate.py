@@ -32,6 +32,12 @@ def eval_index(args: argparse.Namespace, settings: Settings) -> NewsIndex | None
     )
     print(f"indexing {data / 'corpus.json'} into {index_dir} ...", file=sys.stderr)
     evaluate.build_index(index, data)
+    if not args.cold:
+        # as `newsbot serve` does at start: the latencies are those of the running bot
+        from index.warm import warm
+
+        warmed = warm(index.searcher)
+        print(f"caches warmed as newsbot serve warms them ({warmed.seconds:.1f} s; --cold: not)")
     return index
 
 
@@ -99,6 +105,12 @@ def add_commands(sub: argparse._SubParsersAction) -> None:
             "--index-dir", type=Path, help="index to build or reuse (default DATA_DIR-eval)"
         )
         q.add_argument("--limit", type=positive_int, help="only the first N questions")
+        q.add_argument(
+            "--cold",
+            action="store_true",
+            help="measure latency without first warming the caches as newsbot serve does at "
+            "start (each article's first question then pays for reading it)",
+        )
         q.add_argument(
             "--database-url",
             help="the index's rows on this PostgreSQL database (with VECTOR_BACKEND=milvus; "

@@ -69,3 +69,36 @@ def test_eval_on_a_slice_of_multihop(newsdata: Path, tmp_path: Path, embedder: E
     assert len(records) == len(questions)
     assert all(len(r["retrieval_list"]) <= 10 for r in records)
     assert "Hits@10" in result.format_table()
+
+
+def test_eval_questions_warms_the_caches_as_serve_does_unless_cold(
+    newsdata: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """Latency is measured as a running bot's questions see it (caches warmed at start);
+    `--cold` measures without the warm-up, and the answers are the same either way."""
+    from cli.main import main
+
+    questions = json.loads((newsdata / "MultiHopRAG.json").read_text(encoding="utf-8"))[:4]
+    wanted = {e["url"] for q in questions for e in q["evidence_list"]}
+    corpus = json.loads((newsdata / "corpus.json").read_text(encoding="utf-8"))
+    data = tmp_path / "newsdata"
+    data.mkdir()
+    (data / "corpus.json").write_text(json.dumps([a for a in corpus if a["url"] in wanted]))
+    (data / "MultiHopRAG.json").write_text(json.dumps(questions))
+    asked = [
+        {"question": q["query"], "article_url": q["evidence_list"][0]["url"], "evidence": []}
+        for q in questions
+        if q["evidence_list"]
+    ]
+    (tmp_path / "q.json").write_text(json.dumps(asked))
+    monkeypatch.setenv("NEWSBOT_DATA_DIR", str(tmp_path / "data"))
+    tables = {}
+    for cold in (False, True):
+        out = tmp_path / f"records-{cold}.json"
+        argv = ["eval", "questions", str(tmp_path / "q.json"), "--data", str(data)]
+        argv += ["--index-dir", str(tmp_path / "index"), "--out", str(out)]
+        assert main(argv + (["--cold"] if cold else [])) in (0, None)
+        said = capsys.readouterr().out
+        assert ("caches warmed as newsbot serve warms them" in said) is not cold
+        tables[cold] = [(r["cited_urls"], r["answered"]) for r in json.loads(out.read_text())]
+    assert tables[False] == tables[True]
