@@ -303,13 +303,12 @@ def render_answer(
     """
     if answer.hint:
         return [_text(answer.hint)]
+    note = f"\n<i>{_text(answer.note)}</i>" if answer.note and start == 1 else ""
     if not answer.found:
-        return [_not_found(answer.question)]
+        return [_not_found(answer.question) + note]
     if answer.timeline:
         return render_timeline(answer, tz=tz, limit=limit)
-    blocks = [_lead(answer.question, len(answer.citations), start)]
-    if answer.note and start == 1:
-        blocks[0] += f"\n<i>{_text(answer.note)}</i>"
+    blocks = [_lead(answer.question, len(answer.citations), start) + note]
     blocks += [
         _citation_html(c, number, tz) for number, c in enumerate(answer.citations, start=start)
     ]

@@ -20,7 +20,8 @@ def render_plain(answer: Answer) -> str:
     if answer.hint:
         return answer.hint
     if not answer.found:
-        return f"No relevant reporting found for: {answer.question}"
+        said = f"No relevant reporting found for: {answer.question}"
+        return f"{said}\n{answer.note}" if answer.note else said
     if answer.timeline:
         lines = [f"Timeline of “{answer.question}”:", ""]
         for citation in answer.citations:

@@ -14,6 +14,7 @@ from typing import Any
 from index.chunking import passage_sentences
 from index.quotes import QuoteWeights, best_sentences, pick_quotes
 from index.search import Passage
+from index.spelling import spelling_changes
 from index.store import ArticleRow
 from index.text import stem, word_stems, words
 
@@ -102,21 +103,35 @@ class Answer:
     hint: str | None = None
     timeline: bool = False  # the citations are one story's reports in date order
     headlines: bool = False  # the citations are the newest reporting, no topic asked
+    searched: str = ""  # the question as searched, misspellings corrected ("" if as asked)
 
     @property
     def found(self) -> bool:
         return bool(self.citations) and not self.abstained
 
     @property
+    def read_as(self) -> str | None:
+        """The words searched for otherwise than typed: the reader sees what a correction
+        made of a typo, or of a name the index does not know ("potm" read as "poem")."""
+        changed = spelling_changes(self.question, self.searched) if self.searched else ()
+        return "Read " + ", ".join(f"“{a}” as “{b}”" for a, b in changed) + "." if changed else None
+
+    @property
     def note(self) -> str | None:
-        """A line for the reader above the citations, when the answer needs one."""
+        """Lines for the reader above the citations (or the refusal), when the answer needs
+        them: the words read otherwise than typed, and why these citations."""
+        lines = [self.read_as]
         if self.headlines and self.found:
-            return f"The newest reporting I have{f' from {self.period}' if self.period else ''}:"
-        if self.period and self.found:
+            lines.append(
+                f"The newest reporting I have{f' from {self.period}' if self.period else ''}:"
+            )
+        elif self.period and self.found:
             dates = [c.published_at for c in self.citations if c.published_at]
             newest = f" (the newest is from {max(dates):%-d %b %Y})" if dates else ""
-            return f"Nothing from {self.period} on this. The closest reporting I have{newest}:"
-        return None
+            lines.append(
+                f"Nothing from {self.period} on this. The closest reporting I have{newest}:"
+            )
+        return "\n".join(line for line in lines if line) or None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -306,7 +306,7 @@ class NewsIndex:
         passages = self.searcher.search(intent, depth, filters)
         confidence = self.searcher.config.fallback_confidence if period else 0.5
         if not passages or (refuse and self.searcher.abstain(intent, passages, confidence)):
-            return Answer(asked, (), abstained=True)
+            return Answer(asked, (), abstained=True, searched=intent.text)
         answer = self._build(intent, passages, top)
         return replace(answer, period=period.label) if period is not None else answer
 
@@ -332,9 +332,9 @@ class NewsIndex:
             return Answer(asked, abstained=True, hint=TIMELINE_HINT)
         passages, abstained = self.retrieve(intent, max(40, limit * 4), filters)
         if abstained:
-            return Answer(asked, (), abstained=True, timeline=True)
+            return Answer(asked, (), abstained=True, timeline=True, searched=intent.text)
         answer = build_timeline(intent.text, passages, self.searcher.weights(intent), limit=limit)
-        return replace(answer, question=asked)
+        return replace(answer, question=asked, searched=intent.text)
 
     def _build(self, intent: QueryIntent, passages: list[Passage], top: int) -> Answer:
         return replace(
@@ -349,6 +349,7 @@ class NewsIndex:
                 relevant=lambda passage: not self.searcher.abstain(intent, [passage]),
             ),
             question=intent.question,
+            searched=intent.text,
         )
 
     def latest(self, limit: int = 10, topic: str | None = None) -> list[ArticleRow]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 import string
 from collections.abc import Callable
+from difflib import SequenceMatcher
 
 from index.store import Store
 from index.text import STOPWORDS
@@ -32,6 +33,18 @@ TWO_EDITS_LENGTH = 7  # words this long may be two edits from the intended one
 CONTEXT_TWO_EDITS_LENGTH = 5
 CONTEXT_CANDIDATES = 5  # the most common candidates tried as a phrase with their neighbour
 SPLIT_PART = 3  # the shortest word a word written as two may be split into
+
+
+def spelling_changes(typed: str, corrected: str) -> tuple[tuple[str, str], ...]:
+    """(as typed, as corrected) for each word `Speller.correct` changed, in order; a word it
+    split is one change ("blackfriday", "black friday")."""
+    a, b = _WORD.findall(typed), _WORD.findall(corrected)
+    matcher = SequenceMatcher(a=[w.lower() for w in a], b=[w.lower() for w in b], autojunk=False)
+    return tuple(
+        (" ".join(a[i1:i2]), " ".join(b[j1:j2]))
+        for op, i1, i2, j1, j2 in matcher.get_opcodes()
+        if op == "replace"
+    )
 
 
 def edits1(word: str) -> set[str]:

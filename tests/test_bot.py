@@ -240,6 +240,17 @@ async def test_private_question_gets_a_cited_answer(
     assert emu.errors == []
 
 
+async def test_a_misspelled_question_is_answered_and_says_what_it_read(
+    bot: Application, emu: BotApiEmulator
+) -> None:
+    _, [reply] = await ask(emu, USER, "Where did Turkey and Israel hold their tlaks?")
+    assert "Read “tlaks” as “talks”." in reply.plain
+    assert "Azerbaijan" in reply.plain and "Reuters, 9 Apr 2025" in reply.plain
+    _, [asked_right] = await ask(emu, USER, QUESTION)
+    assert "Read “" not in asked_right.plain
+    assert emu.errors == []
+
+
 async def test_a_quick_answer_sends_no_typing_action(
     bot: Application, emu: BotApiEmulator, news: NewsIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -216,6 +216,18 @@ def test_not_found_mentions_latest() -> None:
         assert "<b>" not in message
 
 
+def test_what_a_typo_was_read_as_shows_above_the_answer_and_under_a_refusal() -> None:
+    """The words searched for otherwise than typed, escaped like the rest: a reader sees
+    why "<potm>" found nothing."""
+    asked, searched = "who was <potm> in the t20", "who was <poem> in the t20"
+    for answer in (Answer(asked, searched=searched), Answer(asked, (cite(),), searched=searched)):
+        [message] = render_answer(answer)
+        assert "Read “potm” as “poem”." in check(message).text
+        assert "<potm>" not in message
+    [same] = render_answer(Answer(asked, (cite(),), searched=asked))
+    assert "Read “" not in check(same).text
+
+
 def test_also_reported_by_other_outlets() -> None:
     base = cite()
     also = (

@@ -37,6 +37,18 @@ def test_a_misspelled_name_is_corrected_and_a_real_one_kept(news_index: NewsInde
     assert spelled(news_index, "did farmers grew barley") == "did farmers grew barley"
 
 
+def test_the_answer_says_what_a_misspelled_word_was_read_as(news_index: NewsIndex) -> None:
+    """Above the citations (and under "no relevant reporting", tests/test_render.py): the
+    reader sees what was searched for, a wrong correction included."""
+    news_index.ingest(
+        [make_article(f"Story {k}", body, url=f"https://s.example/{k}") for k, body in
+         enumerate(BODIES)]
+    )  # fmt: skip
+    answer = news_index.answer("how many shots did wembanyma block")
+    assert answer.found and answer.note == "Read “wembanyma” as “wembanyama”."
+    assert news_index.answer("how many shots did wembanyama block").note is None
+
+
 def test_a_name_misspelled_beside_its_first_name_is_corrected_from_one_article(
     news_index: NewsIndex,
 ) -> None:
