@@ -39,7 +39,7 @@ def asks_for_headlines(intent: QueryIntent) -> bool:
     yesterday", "guardian headlines"); an outlet or a time may be named."""
     if not set(intent.terms) <= NEWS_WORDS:
         return False
-    said = set(words(intent.question.lower()))
+    said = set(words(intent.question))  # lower-cased
     return bool(said & _ASKING or intent.recent or intent.periods)
 
 

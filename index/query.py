@@ -28,8 +28,9 @@ _DATE = re.compile(
 _NAME = r"['\"“‘]?(?P<name>(?:The\s+)?[A-Z][\w&.'’]*(?:\s+(?:of\s+|for\s+)?[A-Z][\w&.'’]*){0,4})"
 # "according to X", "an article in X", "another from X" ...
 _OUTLET_BEFORE = re.compile(
-    r"(?:according to|reported by|published by|(?:article|report|piece|story|coverage|review|"
-    r"analysis|op-ed|another|one|feature)s? (?:from|by|in))\s+(?:an? |the )?" + _NAME
+    r"(?:(?P<cited>according to)|reported by|published by|(?:article|report|piece|story|"
+    r"coverage|review|analysis|op-ed|another|one|feature)s? (?:from|by|in))\s+(?:an? |the )?"
+    + _NAME
 )
 # ... and "the X article", "a X report"
 _OUTLET_AFTER = re.compile(
@@ -241,7 +242,7 @@ class QueryAnalyser:
                 if any(s < end and start < e for s, e in spans) or not _is_name(name):
                     continue
                 # "according to" cites people and companies too ("according to Google")
-                cited = match.group(0)[:12].lower() == "according to"
+                cited = match.groupdict().get("cited") is not None
                 if (outlet_like(name) or not cited) and not self.outlets.is_outlet(name):
                     unknown.append(name)
         unknown += self.outlets.unindexed(lowered, spans)
